@@ -1,0 +1,247 @@
+//! Retrieval: keyword (FTS5 BM25), vector (ANN) and graph rankings, fused by reciprocal rank.
+//!
+//! Graph retrieval finds the entities a query names (by name or alias, longest match first),
+//! then ranks the chunks that evidence their relations, mention them, or evidence their
+//! neighbours' relations. Hybrid fuses the three lists with RRF (k = 60), so a chunk that only
+//! the graph can reach ("who is connected to X?") still surfaces.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use sociograph_llm::Embedder;
+use sociograph_store::textnorm;
+use sociograph_store::{DocumentRef, EntitySummary, Store};
+
+use crate::Result;
+use crate::types::{Mode, Query, TopK};
+
+/// The RRF constant from Cormack et al.; dampens the weight of top ranks.
+const RRF_K: f64 = 60.0;
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "the", "of", "to", "in", "on", "at", "for", "and", "or", "is", "are", "was", "were",
+    "be", "been", "who", "whom", "what", "which", "how", "why", "when", "where", "did", "does",
+    "do", "with", "by", "from", "as", "that", "this", "it", "its", "his", "her", "their", "about",
+    "into", "between", "has", "have", "had", "any", "there", "he", "she", "they", "them", "me",
+    "tell", "show", "find", "list", "give", "all", "some", "not", "no",
+];
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub chunk_id: i64,
+    pub text: String,
+    pub score: f64,
+    pub document: DocumentRef,
+    pub page: Option<u32>,
+    pub entities: Vec<EntitySummary>,
+    /// 1-based rank of this chunk in each list that found it.
+    pub ranks: Ranks,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Ranks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph: Option<usize>,
+}
+
+/// Milliseconds spent per stage.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub vector_ms: f64,
+    pub keyword_ms: f64,
+    pub graph_ms: f64,
+    pub total_ms: f64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    pub hits: Vec<Hit>,
+    pub mode: Mode,
+    /// Entities recognised in the query (the graph's starting points).
+    pub matched_entities: Vec<EntitySummary>,
+    pub timings: Timings,
+}
+
+pub struct Retriever {
+    pub store: Arc<Store>,
+    pub embedder: Arc<dyn Embedder>,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Keyword terms of a query: normalised words without stopwords (all words if only stopwords).
+pub fn keyword_terms(query: &str) -> Vec<String> {
+    let words = textnorm::words(query);
+    let mut terms: Vec<String> = words
+        .iter()
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    if terms.is_empty() {
+        terms = words;
+    }
+    terms.dedup();
+    terms.truncate(64);
+    terms
+}
+
+/// Candidate entity keys in a query: word n-grams (1–5 words), unigrams only if not stopwords.
+fn entity_keys(query: &str) -> Vec<(usize, usize, String)> {
+    let words = textnorm::words(query);
+    let mut keys = Vec::new();
+    for n in (1..=5usize).rev() {
+        for start in 0..words.len().saturating_sub(n - 1) {
+            let gram = &words[start..start + n];
+            if n == 1 && (STOPWORDS.contains(&gram[0].as_str()) || gram[0].chars().count() < 3) {
+                continue;
+            }
+            keys.push((start, start + n, gram.join(" ")));
+        }
+    }
+    keys.truncate(200);
+    keys
+}
+
+impl Retriever {
+    /// Entities the query names; a longer match hides the shorter ones inside it.
+    pub fn query_entities(&self, query: &str) -> Result<Vec<EntitySummary>> {
+        let mut covered: Vec<(usize, usize)> = Vec::new();
+        let mut found: Vec<EntitySummary> = Vec::new();
+        for (start, end, key) in entity_keys(query) {
+            if covered.iter().any(|(s, e)| *s <= start && end <= *e) {
+                continue;
+            }
+            let entities = self.store.entities_by_keys(std::slice::from_ref(&key))?;
+            if !entities.is_empty() {
+                covered.push((start, end));
+                for e in entities {
+                    if !found.iter().any(|f| f.id == e.id) {
+                        found.push(e);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    pub fn search(&self, query: &Query, k: TopK, mode: Mode) -> Result<SearchResult> {
+        let started = Instant::now();
+        let k = k.get();
+        let depth = (k * 3).max(30);
+        let mut timings = Timings::default();
+        let mut lists: Vec<(&'static str, Vec<(i64, f64)>)> = Vec::new();
+
+        if matches!(mode, Mode::Naive | Mode::Hybrid) {
+            let t = Instant::now();
+            let _s = tracing::info_span!("retrieve.vector").entered();
+            let vector = self.embedder.embed(&[query.as_str()])?;
+            let hits = match vector.first() {
+                Some(v) => self.store.vector_search(v, depth)?,
+                None => Vec::new(),
+            };
+            lists.push((
+                "vector",
+                hits.into_iter()
+                    .map(|h| (h.key, f64::from(h.similarity)))
+                    .collect(),
+            ));
+            timings.vector_ms = ms(t);
+        }
+        if matches!(mode, Mode::Keyword | Mode::Hybrid) {
+            let t = Instant::now();
+            let _s = tracing::info_span!("retrieve.keyword").entered();
+            let terms = keyword_terms(query.as_str());
+            lists.push(("keyword", self.store.keyword_search(&terms, depth)?));
+            timings.keyword_ms = ms(t);
+        }
+        let mut matched_entities = Vec::new();
+        if matches!(mode, Mode::Local | Mode::Hybrid) {
+            let t = Instant::now();
+            let _s = tracing::info_span!("retrieve.graph").entered();
+            matched_entities = self.query_entities(query.as_str())?;
+            let seeds: Vec<i64> = matched_entities.iter().map(|e| e.id).collect();
+            lists.push(("graph", self.store.graph_chunks(&seeds, depth)?));
+            timings.graph_ms = ms(t);
+        }
+
+        let mut ranks: HashMap<i64, Ranks> = HashMap::new();
+        let mut scores: HashMap<i64, f64> = HashMap::new();
+        let fuse = lists.len() > 1;
+        for (name, list) in &lists {
+            for (i, (chunk, native)) in list.iter().enumerate() {
+                let rank = i + 1;
+                let r = ranks.entry(*chunk).or_default();
+                match *name {
+                    "vector" => r.vector = Some(rank),
+                    "keyword" => r.keyword = Some(rank),
+                    _ => r.graph = Some(rank),
+                }
+                let contribution = if fuse {
+                    1.0 / (RRF_K + rank as f64)
+                } else {
+                    *native
+                };
+                *scores.entry(*chunk).or_default() += contribution;
+            }
+        }
+        let mut ranked: Vec<(i64, f64)> = scores.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(k);
+
+        let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+        let records = self.store.chunks(&ids)?;
+        let mut hits = Vec::with_capacity(records.len());
+        for (record, (_, score)) in records.into_iter().zip(ranked) {
+            hits.push(Hit {
+                entities: self.store.chunk_entities(record.id)?,
+                ranks: ranks.get(&record.id).copied().unwrap_or_default(),
+                chunk_id: record.id,
+                text: record.text,
+                score,
+                document: record.document,
+                page: record.page,
+            });
+        }
+        timings.total_ms = ms(started);
+        Ok(SearchResult {
+            hits,
+            mode,
+            matched_entities,
+            timings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_terms_drop_stopwords_but_never_everything() {
+        assert_eq!(
+            keyword_terms("Who backed the Mayor?"),
+            vec!["backed", "mayor"]
+        );
+        assert_eq!(keyword_terms("who is it"), vec!["who", "is", "it"]);
+    }
+
+    #[test]
+    fn entity_keys_prefer_longer_ngrams_first() {
+        let keys = entity_keys("How is Ingrid Valtersen linked");
+        assert_eq!(keys.first().map(|k| k.2.split(' ').count()), Some(5));
+        assert!(keys.iter().any(|k| k.2 == "ingrid valtersen"));
+        assert!(!keys.iter().any(|k| k.2 == "is"));
+    }
+}

@@ -1,0 +1,205 @@
+//! [`Application`]: bind, load, serve, drain.
+//!
+//! The listener is bound first so `/health` can answer 503 while the data directory and model
+//! load (on the blocking pool). Once loaded, the ingest worker starts, unfinished jobs resume,
+//! and readiness flips to 200. On SIGTERM/SIGINT (or the test's shutdown future) readiness
+//! flips to 503 at once; requests keep being served for the drain period so the load balancer
+//! notices; then the listener closes, in-flight requests finish, and the worker stops between
+//! documents.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sociograph_core::ingest::Pipeline;
+use sociograph_core::retrieve::Retriever;
+use sociograph_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::jobs;
+use crate::routes::router;
+use crate::settings::ServerSettings;
+use crate::state::{AppState, Readiness, Services};
+
+/// What the loader hands back: the opened data directory and the models.
+pub struct Backend {
+    pub store: Arc<Store>,
+    pub pipeline: Arc<Pipeline>,
+    pub retriever: Arc<Retriever>,
+    pub embedder: String,
+    pub extractor: String,
+}
+
+/// Opens the data directory and models; runs on a blocking thread. Errors are one line.
+pub type Loader = Box<dyn FnOnce() -> Result<Backend, String> + Send>;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    port: u16,
+    loader: Loader,
+}
+
+impl Application {
+    /// Bind the listener (`settings.listen`, port 0 for any free port).
+    pub async fn build(settings: ServerSettings, loader: Loader) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen).await.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {}: {e}", settings.listen),
+            )
+        })?;
+        let port = listener.local_addr()?.port();
+        Ok(Application {
+            listener,
+            state: AppState::new(settings),
+            port,
+            loader,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serve until SIGTERM or SIGINT.
+    pub async fn run_until_stopped(self) -> Result<(), String> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serve until `stop` completes (or loading fails, which is returned as the error).
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let Application {
+            listener,
+            state,
+            loader,
+            ..
+        } = self;
+        let (close_tx, mut close_rx) = watch::channel(false);
+        let (worker_stop_tx, worker_stop_rx) = watch::channel(false);
+
+        let app = router(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = close_rx.wait_for(|c| *c).await;
+            })
+            .await
+        });
+
+        // Load in the background; health says "starting" meanwhile.
+        let load_state = state.clone();
+        let loading = tokio::spawn(async move {
+            let backend = tokio::task::spawn_blocking(loader)
+                .await
+                .map_err(|e| format!("startup task failed: {e}"))??;
+            let (queue, worker) = jobs::start(backend.pipeline.clone(), worker_stop_rx);
+            let pipeline = backend.pipeline.clone();
+            let resume_queue = queue.clone();
+            match tokio::task::spawn_blocking(move || jobs::resume(&pipeline, &resume_queue)).await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!(jobs = n, "resumed unfinished ingest jobs"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "could not resume unfinished jobs"),
+                Err(e) => tracing::error!(error = %e, "resume task failed"),
+            }
+            let counts = backend.store.counts().ok();
+            load_state.install(Services {
+                store: backend.store,
+                pipeline: backend.pipeline,
+                retriever: backend.retriever,
+                jobs: queue,
+                embedder: backend.embedder,
+                extractor: backend.extractor,
+            });
+            tracing::info!(?counts, "ready");
+            Ok::<_, String>(worker)
+        });
+
+        tokio::pin!(stop);
+        let mut loading = Some(loading);
+        let mut worker = None;
+        let mut failure = None;
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                result = async {
+                    match loading.as_mut() {
+                        Some(handle) => handle.await,
+                        None => std::future::pending().await,
+                    }
+                }, if loading.is_some() => {
+                    loading = None;
+                    match result {
+                        Ok(Ok(handle)) => worker = Some(handle),
+                        Ok(Err(e)) => { failure = Some(e); break; }
+                        Err(e) => { failure = Some(format!("startup task failed: {e}")); break; }
+                    }
+                }
+            }
+        }
+
+        state.set_readiness(Readiness::Draining);
+        if failure.is_none() {
+            let drain = state.settings.drain;
+            tracing::info!(?drain, "draining: /health now answers 503");
+            tokio::time::sleep(drain).await;
+        }
+        let _ = close_tx.send(true);
+        let _ = worker_stop_tx.send(true);
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "server error"),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        if let Some(loading) = loading {
+            loading.abort();
+        }
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        tracing::info!("stopped");
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}

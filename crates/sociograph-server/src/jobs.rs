@@ -1,0 +1,189 @@
+//! The ingest queue: uploads are accepted (validated, stored under `uploads/`, recorded as a
+//! `queued` job) and then ingested one at a time by a single worker task — the one writer.
+//!
+//! Nothing is lost across restarts: jobs still `queued` or `running` when the process stopped
+//! are re-read from `uploads/` and re-queued at startup. A document is written in one
+//! transaction, so a job interrupted mid-way simply runs again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sociograph_core::ingest::{Pipeline, Prepared};
+use sociograph_store::{JobStatus, Store};
+use tokio::sync::{mpsc, watch};
+
+/// One unit of work: a job id and its parsed file.
+pub struct Job {
+    pub id: String,
+    pub prepared: Prepared,
+}
+
+/// Sender side of the queue; cheap to clone.
+#[derive(Clone)]
+pub struct JobQueue {
+    tx: mpsc::UnboundedSender<Job>,
+    depth: Arc<AtomicUsize>,
+}
+
+impl JobQueue {
+    pub fn enqueue(&self, job: Job) -> bool {
+        self.depth.fetch_add(1, Ordering::SeqCst);
+        if self.tx.send(job).is_err() {
+            self.depth.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Jobs waiting or running.
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::SeqCst)
+    }
+}
+
+/// Start the single ingest worker. It stops at a safe point (between documents) once
+/// `shutdown` turns true; unprocessed jobs stay `queued` in `graph.db`.
+pub fn start(
+    pipeline: Arc<Pipeline>,
+    mut shutdown: watch::Receiver<bool>,
+) -> (JobQueue, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+    let depth = Arc::new(AtomicUsize::new(0));
+    let queue = JobQueue {
+        tx,
+        depth: depth.clone(),
+    };
+    let handle = tokio::spawn(async move {
+        loop {
+            let job = tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|stop| *stop) => break,
+                job = rx.recv() => match job {
+                    Some(job) => job,
+                    None => break,
+                },
+            };
+            run_job(&pipeline, job).await;
+            depth.fetch_sub(1, Ordering::SeqCst);
+            if depth.load(Ordering::SeqCst) == 0 {
+                let store = pipeline.store.clone();
+                if let Err(e) = tokio::task::spawn_blocking(move || store.flush_index())
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(sociograph_store::Error::Vector(format!(
+                            "flush task failed: {e}"
+                        )))
+                    })
+                {
+                    tracing::error!(error = %e, "could not save the vector index");
+                }
+            }
+        }
+        let store = pipeline.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.flush_index()).await;
+        tracing::info!("ingest worker stopped");
+    });
+    (queue, handle)
+}
+
+async fn run_job(pipeline: &Arc<Pipeline>, job: Job) {
+    let store = pipeline.store.clone();
+    let id = job.id.clone();
+    update(&store, &id, JobStatus::Running, "load", 0.0, None);
+    let p = pipeline.clone();
+    let progress_store = store.clone();
+    let progress_id = id.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut last = Instant::now() - Duration::from_secs(1);
+        p.ingest(&job.prepared, &mut |stage, fraction| {
+            // Throttle progress writes: the writer connection is shared with the ingest itself.
+            if last.elapsed() >= Duration::from_millis(250) || fraction >= 1.0 {
+                last = Instant::now();
+                update(
+                    &progress_store,
+                    &progress_id,
+                    JobStatus::Running,
+                    stage.as_str(),
+                    fraction,
+                    None,
+                );
+            }
+        })
+    })
+    .await;
+    match result {
+        Ok(Ok(report)) => {
+            tracing::info!(job = %id, document_id = %report.document_id, chunks = report.chunks,
+                entities = report.entities, relations = report.relations, duplicate = report.duplicate,
+                seconds = report.seconds, "ingested document");
+            update(&store, &id, JobStatus::Done, "done", 1.0, None);
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(job = %id, error = %e, "ingest failed");
+            update(
+                &store,
+                &id,
+                JobStatus::Failed,
+                "failed",
+                0.0,
+                Some(&e.to_string()),
+            );
+        }
+        Err(e) => {
+            tracing::error!(job = %id, error = %e, "ingest task panicked");
+            update(
+                &store,
+                &id,
+                JobStatus::Failed,
+                "failed",
+                0.0,
+                Some("internal error during ingest"),
+            );
+        }
+    }
+}
+
+fn update(
+    store: &Store,
+    id: &str,
+    status: JobStatus,
+    stage: &str,
+    progress: f64,
+    error: Option<&str>,
+) {
+    if let Err(e) = store.update_job(id, status, stage, progress, error) {
+        tracing::error!(job = %id, error = %e, "could not record job progress");
+    }
+}
+
+/// Re-queue jobs left unfinished by the previous process.
+pub fn resume(pipeline: &Pipeline, queue: &JobQueue) -> sociograph_store::Result<usize> {
+    let store = &pipeline.store;
+    let mut resumed = 0;
+    for job in store.unfinished_jobs()? {
+        let path = store.upload_path(&job.content_hash);
+        let prepared = std::fs::read(&path)
+            .map_err(|e| format!("original file missing: {e}"))
+            .and_then(|bytes| {
+                pipeline
+                    .prepare(&job.source, &bytes)
+                    .map_err(|e| e.to_string())
+            });
+        match prepared {
+            Ok(prepared) => {
+                store.update_job(&job.id, JobStatus::Queued, "queued", 0.0, None)?;
+                if queue.enqueue(Job {
+                    id: job.id.clone(),
+                    prepared,
+                }) {
+                    resumed += 1;
+                }
+            }
+            Err(reason) => {
+                store.update_job(&job.id, JobStatus::Failed, "failed", 0.0, Some(&reason))?;
+            }
+        }
+    }
+    Ok(resumed)
+}

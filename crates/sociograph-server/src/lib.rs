@@ -1,0 +1,22 @@
+//! The SocioGraph HTTP service: one port serving the API, health and docs.
+//!
+//! `router(state)` is a pure function of [`AppState`]; [`Application::build`] binds the
+//! listener (port 0 in tests), starts loading the data directory in the background (health
+//! answers 503 until it is ready) and runs until SIGTERM/SIGINT, draining gracefully.
+//! Handlers are thin: they parse input into `core` types and map `core` errors to statuses.
+
+mod app;
+mod auth;
+mod error;
+mod jobs;
+mod limits;
+mod openapi;
+mod routes;
+mod settings;
+mod state;
+
+pub use app::{Application, Backend, Loader};
+pub use error::ApiError;
+pub use routes::router;
+pub use settings::{RateLimitSettings, ServerSettings};
+pub use state::{AppState, Readiness, Services};

@@ -1,0 +1,516 @@
+//! The router and its handlers. Handlers parse input into `core` types, run blocking work on
+//! the blocking pool, and map errors through [`ApiError`].
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use serde::{Deserialize, Serialize};
+use sociograph_core::retrieve::SearchResult;
+use sociograph_core::types::{DocumentId, Mode, Query as SearchQuery, TopK};
+use sociograph_store::{DocumentRecord, EntityRecord, JobRecord, JobStatus, RelationRecord};
+use tower_http::timeout::TimeoutLayer;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::jobs::Job;
+use crate::state::{AppState, Readiness};
+use crate::{auth, limits, openapi};
+
+/// Most files accepted in one upload request.
+const MAX_FILES_PER_UPLOAD: usize = 10;
+
+/// Build the whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let settings = &state.settings;
+    let body_limit = (settings.max_upload_bytes as usize)
+        .saturating_mul(MAX_FILES_PER_UPLOAD)
+        .saturating_add(1 << 20);
+
+    let mutating = Router::new()
+        .route("/api/documents", axum::routing::post(upload_documents))
+        .route(
+            "/api/documents/{id}",
+            axum::routing::delete(delete_document),
+        )
+        .layer(DefaultBodyLimit::max(body_limit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ));
+
+    let api = Router::new()
+        .route("/search", get(search))
+        .route("/api/documents", get(list_documents))
+        .route("/api/documents/{id}", get(get_document))
+        .route("/api/jobs/{id}", get(get_job))
+        .route("/api/graph/entities", get(search_entities))
+        .route("/api/graph/entities/{id}", get(get_entity))
+        .merge(mutating)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit));
+
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/openapi.json", get(openapi::spec))
+        .route("/docs", get(docs))
+        .merge(api)
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see /docs for the API".into())
+}
+
+async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}
+
+/// Run blocking work (SQLite, the model) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+}
+
+// ------------------------------------------------------------------ health
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ready`, `starting` or `draining`.
+    status: &'static str,
+    version: String,
+    color: String,
+    /// The `graph.db` write generation being served.
+    snapshot: Option<u64>,
+}
+
+/// Readiness for the load balancer: 200 when serving, 503 while starting or draining.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Response {
+    let readiness = state.readiness();
+    let snapshot = state
+        .services_if_loaded()
+        .and_then(|s| s.store.generation().ok());
+    let body = Health {
+        status: readiness.as_str(),
+        version: state.settings.version.clone(),
+        color: state.settings.color.clone(),
+        snapshot,
+    };
+    let status = if readiness == Readiness::Ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Live {
+    status: &'static str,
+}
+
+/// Liveness: the process is up and answering.
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = Live)))]
+pub async fn live() -> Json<Live> {
+    Json(Live { status: "alive" })
+}
+
+// ------------------------------------------------------------------ search
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// What to search for (1–2000 characters).
+    q: Option<String>,
+    /// Number of hits, 1–100 (default 10).
+    k: Option<String>,
+    /// `hybrid` (default), `naive` (vector), `keyword` or `local` (graph).
+    mode: Option<String>,
+}
+
+fn query_error(e: QueryRejection) -> ApiError {
+    ApiError::BadRequest(format!("bad query string: {}", e.body_text()))
+}
+
+/// Retrieval only: ranked chunks with their document, page and entities.
+#[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = SearchResult), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResult>, ApiError> {
+    let Query(params) = params.map_err(query_error)?;
+    let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))?;
+    let k = match params.k.as_deref() {
+        None | Some("") => TopK::DEFAULT,
+        Some(raw) => TopK::parse(raw.trim().parse::<i64>().map_err(|_| {
+            ApiError::BadRequest(format!("k must be a whole number, got {raw:?}"))
+        })?)?,
+    };
+    let mode = match params.mode.as_deref() {
+        None | Some("") => Mode::default(),
+        Some(raw) => Mode::parse(raw)?,
+    };
+    let retriever = state.services()?.retriever.clone();
+    let result = blocking(move || Ok(retriever.search(&query, k, mode)?)).await?;
+    Ok(Json(result))
+}
+
+// ------------------------------------------------------------------ documents
+
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    document_id: String,
+    /// The ingest job; poll `/api/jobs/{job_id}`. Absent for duplicates that were never queued.
+    job_id: Option<String>,
+    filename: String,
+    /// The same content is already stored or queued; nothing new was queued.
+    duplicate: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UploadResponse {
+    /// The first (often only) file's document id.
+    document_id: String,
+    job_id: Option<String>,
+    /// Every accepted file, in upload order.
+    documents: Vec<Accepted>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// One or more files (PDF, TXT, MD, HTML), repeated field name `file`.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: Vec<u8>,
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(format!("the upload is larger than the {limit}-byte limit"))
+    } else {
+        ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+    }
+}
+
+/// Upload documents (multipart field `file`, repeatable). Each file is validated and parsed
+/// before anything is stored; if any file is refused, none is accepted.
+#[utoipa::path(post, path = "/api/documents", tag = "documents",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 202, body = UploadResponse, description = "queued for ingest"),
+              (status = 200, body = UploadResponse, description = "every file was already stored"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn upload_documents(
+    State(state): State<AppState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let services = state.services()?;
+    let limit = state.settings.max_upload_bytes;
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "{}; send multipart/form-data with a `file` field",
+            e.body_text()
+        ))
+    })?;
+
+    let mut files: Vec<(String, bytes::Bytes)> = Vec::new();
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = field
+            .file_name()
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::BadRequest("the `file` field has no filename".into()))?;
+        if files.len() == MAX_FILES_PER_UPLOAD {
+            return Err(ApiError::BadRequest(format!(
+                "at most {MAX_FILES_PER_UPLOAD} files per request"
+            )));
+        }
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+            if (buf.len() + chunk.len()) as u64 > limit {
+                return Err(ApiError::Core(sociograph_core::Error::TooLarge {
+                    name: filename,
+                    limit,
+                }));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        files.push((filename, buf.freeze()));
+    }
+    if files.is_empty() {
+        return Err(ApiError::BadRequest(
+            "no file in the request: send multipart/form-data with a `file` field".into(),
+        ));
+    }
+
+    // Validate and parse every file first: a refusal leaves nothing behind.
+    let pipeline = services.pipeline.clone();
+    let prepared = blocking(move || {
+        files
+            .iter()
+            .map(|(name, bytes)| pipeline.prepare(name, bytes).map(|p| (p, bytes.clone())))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::from)
+    })
+    .await?;
+
+    let store = services.store.clone();
+    let queue = services.jobs.clone();
+    let accepted = blocking(move || {
+        let mut accepted = Vec::with_capacity(prepared.len());
+        for (prepared, bytes) in prepared {
+            let document_id = prepared.id.to_string();
+            if store.document(&document_id)?.is_some() {
+                let job_id = store.job_for_document(&document_id)?.map(|j| j.id);
+                accepted.push(Accepted { document_id, job_id, filename: prepared.filename, duplicate: true });
+                continue;
+            }
+            if let Some(job) = store.job_for_document(&document_id)?
+                && matches!(job.status, JobStatus::Queued | JobStatus::Running)
+            {
+                accepted.push(Accepted { document_id, job_id: Some(job.id), filename: prepared.filename, duplicate: true });
+                continue;
+            }
+            store.save_upload(&prepared.content_hash, &bytes)?;
+            let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
+            store.create_job(&job_id, &prepared.filename, &prepared.content_hash, &document_id)?;
+            let filename = prepared.filename.clone();
+            if !queue.enqueue(Job { id: job_id.clone(), prepared }) {
+                store.update_job(&job_id, JobStatus::Queued, "queued", 0.0, None)?;
+                return Err(ApiError::NotReady("the ingest worker is stopping; the file is kept and will be ingested after restart".into()));
+            }
+            accepted.push(Accepted { document_id, job_id: Some(job_id), filename, duplicate: false });
+        }
+        Ok(accepted)
+    })
+    .await?;
+
+    let status = if accepted.iter().all(|a| a.duplicate) {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let first = &accepted[0];
+    let body = UploadResponse {
+        document_id: first.document_id.clone(),
+        job_id: first.job_id.clone(),
+        documents: accepted,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentList {
+    documents: Vec<DocumentRecord>,
+    total: usize,
+}
+
+/// Every stored document.
+#[utoipa::path(get, path = "/api/documents", tag = "documents", responses((status = 200, body = DocumentList)))]
+pub async fn list_documents(State(state): State<AppState>) -> Result<Json<DocumentList>, ApiError> {
+    let store = state.services()?.store.clone();
+    let documents = blocking(move || Ok(store.documents()?)).await?;
+    Ok(Json(DocumentList {
+        total: documents.len(),
+        documents,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentStatus {
+    id: String,
+    /// `ready` once stored; else the ingest job's status (`queued`, `running`, `failed`).
+    status: String,
+    document: Option<DocumentRecord>,
+    job: Option<JobRecord>,
+}
+
+/// One document, or the state of its ingest if it is not stored yet.
+#[utoipa::path(get, path = "/api/documents/{id}", tag = "documents",
+    params(("id" = String, Path, description = "document id, e.g. doc_0123456789abcdef")),
+    responses((status = 200, body = DocumentStatus), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_document(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DocumentStatus>, ApiError> {
+    let id = DocumentId::parse(&id)?;
+    let store = state.services()?.store.clone();
+    blocking(move || {
+        let document = store.document(id.as_str())?;
+        let job = store.job_for_document(id.as_str())?;
+        let status = match (&document, &job) {
+            (Some(_), _) => "ready".to_owned(),
+            (None, Some(job)) if job.status != JobStatus::Done => job.status.as_str().to_owned(),
+            _ => return Err(ApiError::NotFound(format!("no document {id}"))),
+        };
+        Ok(Json(DocumentStatus {
+            id: id.to_string(),
+            status,
+            document,
+            job,
+        }))
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    deleted: String,
+}
+
+/// Delete a document with its chunks, vectors, mentions, and the entities and relations that
+/// no other document supports.
+#[utoipa::path(delete, path = "/api/documents/{id}", tag = "documents",
+    params(("id" = String, Path, description = "document id")),
+    responses((status = 200, body = Deleted), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn delete_document(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Deleted>, ApiError> {
+    let id = DocumentId::parse(&id)?;
+    let store = state.services()?.store.clone();
+    blocking(move || {
+        if let Some(job) = store.job_for_document(id.as_str())?
+            && matches!(job.status, JobStatus::Queued | JobStatus::Running)
+        {
+            return Err(ApiError::Conflict(format!(
+                "{id} is still being ingested (job {}); delete it once the job is done",
+                job.id
+            )));
+        }
+        if store.delete_document(id.as_str())? {
+            Ok(Json(Deleted {
+                deleted: id.to_string(),
+            }))
+        } else {
+            Err(ApiError::NotFound(format!("no document {id}")))
+        }
+    })
+    .await
+}
+
+/// Progress of an ingest job.
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "documents",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, body = JobRecord), (status = 404, body = ErrorBody)))]
+pub async fn get_job(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<JobRecord>, ApiError> {
+    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ApiError::BadRequest(format!("{id:?} is not a job id")));
+    }
+    let store = state.services()?.store.clone();
+    blocking(move || {
+        store
+            .job(&id)?
+            .map(Json)
+            .ok_or_else(|| ApiError::NotFound(format!("no job {id}")))
+    })
+    .await
+}
+
+// ------------------------------------------------------------------ graph
+
+#[derive(Deserialize, IntoParams)]
+pub struct EntityParams {
+    /// Part of a name or alias.
+    q: Option<String>,
+    /// person, organization, location, group, event, …
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    entity_type: Option<String>,
+    /// 1–500 (default 50).
+    limit: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EntityList {
+    entities: Vec<EntityRecord>,
+}
+
+/// Search entities by name and type, most mentioned first.
+#[utoipa::path(get, path = "/api/graph/entities", tag = "graph", params(EntityParams),
+    responses((status = 200, body = EntityList), (status = 400, body = ErrorBody)))]
+pub async fn search_entities(
+    State(state): State<AppState>,
+    params: Result<Query<EntityParams>, QueryRejection>,
+) -> Result<Json<EntityList>, ApiError> {
+    let Query(params) = params.map_err(query_error)?;
+    let limit = match params.limit.as_deref() {
+        None | Some("") => 50,
+        Some(raw) => match raw.trim().parse::<usize>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "limit must be between 1 and 500, got {raw:?}"
+                )));
+            }
+        },
+    };
+    if params.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::BadRequest(
+            "q is longer than 200 characters".into(),
+        ));
+    }
+    let store = state.services()?.store.clone();
+    blocking(move || {
+        let ty = params
+            .entity_type
+            .as_deref()
+            .map(sociograph_core::extract::canonical_type);
+        let entities = store.search_entities(params.q.as_deref(), ty.as_deref(), limit)?;
+        Ok(Json(EntityList { entities }))
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EntityDetail {
+    entity: EntityRecord,
+    /// Relations in which the entity is source or target, strongest first, with evidence.
+    relations: Vec<RelationRecord>,
+}
+
+/// One entity with its relations and the chunks that evidence them.
+#[utoipa::path(get, path = "/api/graph/entities/{id}", tag = "graph",
+    params(("id" = i64, Path, description = "entity id")),
+    responses((status = 200, body = EntityDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_entity(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EntityDetail>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::BadRequest(format!("{id:?} is not an entity id (a whole number)"))
+    })?;
+    let store = state.services()?.store.clone();
+    blocking(move || {
+        let entity = store
+            .entity(id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no entity {id}")))?;
+        let relations = store.relations_of(id, 200)?;
+        Ok(Json(EntityDetail { entity, relations }))
+    })
+    .await
+}

@@ -1,0 +1,47 @@
+//! Settings the HTTP layer needs; the binary fills them from its layered configuration.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// `HOST:PORT` to bind; port 0 picks a free port.
+    pub listen: String,
+    /// Deployment color reported by `/health` (blue|green).
+    pub color: String,
+    /// Largest accepted upload, per file, in bytes.
+    pub max_upload_bytes: u64,
+    /// Requests served at once before new ones get 429.
+    pub max_in_flight: usize,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// After SIGTERM: how long `/health` answers 503 while requests are still served, so the
+    /// load balancer stops routing here before the listener closes.
+    pub drain: Duration,
+    /// Bearer keys accepted on mutating routes; empty = no auth.
+    pub api_keys: Vec<SecretString>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub rate_limit: RateLimitSettings,
+    pub version: String,
+}
+
+/// Per-client token bucket; off by default.
+#[derive(Clone, Debug)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            enabled: false,
+            per_second: 20.0,
+            burst: 40,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Shared state: settings, readiness, and the services loaded at startup.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use sociograph_core::ingest::Pipeline;
+use sociograph_core::retrieve::Retriever;
+use sociograph_store::Store;
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+use crate::jobs::JobQueue;
+use crate::limits::RateLimiter;
+use crate::settings::ServerSettings;
+
+/// Lifecycle as seen by the load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Readiness {
+    Starting = 0,
+    Ready = 1,
+    Draining = 2,
+}
+
+impl Readiness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Readiness::Starting => "starting",
+            Readiness::Ready => "ready",
+            Readiness::Draining => "draining",
+        }
+    }
+}
+
+/// What the data directory provides once loaded.
+pub struct Services {
+    pub store: Arc<Store>,
+    pub pipeline: Arc<Pipeline>,
+    pub retriever: Arc<Retriever>,
+    pub jobs: JobQueue,
+    pub embedder: String,
+    pub extractor: String,
+}
+
+pub struct Inner {
+    pub settings: ServerSettings,
+    services: OnceLock<Services>,
+    readiness: AtomicU8,
+    pub in_flight: Arc<Semaphore>,
+    pub rate_limiter: RateLimiter,
+}
+
+/// Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(settings: ServerSettings) -> Self {
+        let in_flight = Arc::new(Semaphore::new(settings.max_in_flight.max(1)));
+        let rate_limiter = RateLimiter::new(settings.rate_limit.clone());
+        AppState(Arc::new(Inner {
+            settings,
+            services: OnceLock::new(),
+            readiness: AtomicU8::new(Readiness::Starting as u8),
+            in_flight,
+            rate_limiter,
+        }))
+    }
+
+    pub fn readiness(&self) -> Readiness {
+        match self.readiness.load(Ordering::SeqCst) {
+            1 => Readiness::Ready,
+            2 => Readiness::Draining,
+            _ => Readiness::Starting,
+        }
+    }
+
+    pub fn set_readiness(&self, r: Readiness) {
+        self.readiness.store(r as u8, Ordering::SeqCst);
+    }
+
+    /// Install the loaded services (once) and report ready.
+    pub fn install(&self, services: Services) {
+        if self.services.set(services).is_err() {
+            tracing::warn!("services installed twice; keeping the first");
+        }
+        if self.readiness() == Readiness::Starting {
+            self.set_readiness(Readiness::Ready);
+        }
+    }
+
+    pub fn services(&self) -> Result<&Services, ApiError> {
+        self.services
+            .get()
+            .ok_or_else(|| ApiError::NotReady("the service is starting; try again shortly".into()))
+    }
+
+    pub fn services_if_loaded(&self) -> Option<&Services> {
+        self.services.get()
+    }
+}

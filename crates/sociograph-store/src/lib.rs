@@ -1,0 +1,22 @@
+//! Storage for SocioGraph: the data directory (`graph.db`, `vector_store/`, `uploads/`).
+//!
+//! `graph.db` is the source of truth: documents, chunks (with their embeddings), entities,
+//! aliases, mentions, relations with evidence, and ingest jobs. `vector_store/` is an ANN index
+//! derived from the embeddings in `graph.db`; it is rebuilt whenever its manifest does not match
+//! the database, so a crash between the SQLite commit and the index save loses nothing.
+//!
+//! This crate knows nothing about HTTP, models or extraction: it stores what `core` hands it.
+
+mod db;
+mod error;
+mod lock;
+mod migrations;
+pub mod textnorm;
+mod types;
+mod vector;
+
+pub use db::{Store, StoreOptions};
+pub use error::{Error, Result};
+pub use lock::DataDirLock;
+pub use types::*;
+pub use vector::{VectorHit, VectorIndex};

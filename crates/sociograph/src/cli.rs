@@ -1,0 +1,159 @@
+//! The command line. Every flag has a long name, an environment variable and help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use sociograph_llm::EmbedderKind;
+
+use crate::config::{ExtractorKind, LogFormat};
+
+/// SocioGraph turns documents about people and power into a knowledge graph plus a hybrid
+/// search index, and serves them over HTTP.
+///
+/// Settings come from compiled defaults, then `sociograph.toml` (or --config), then
+/// SOCIOGRAPH__SECTION__KEY environment variables, then the flags below.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sociograph",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Settings file (TOML). Default: ./sociograph.toml when it exists.
+    #[arg(long, env = "SOCIOGRAPH_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log format on stderr.
+    #[arg(long, env = "SOCIOGRAPH_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (search, documents, graph, health) on one port.
+    Serve(ServeArgs),
+    /// Ingest files or folders (PDF, TXT, MD, HTML) into the data directory.
+    Ingest(IngestArgs),
+    /// Search the data directory and print ranked hits.
+    Search(SearchArgs),
+}
+
+/// Flags shared by every command that opens a data directory.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Data directory holding graph.db, vector_store/ and uploads/ [default: ./data]
+    #[arg(long, env = "SOCIOGRAPH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Embedding model: local (all-MiniLM-L6-v2 in-process), openai (any OpenAI-compatible
+    /// /v1/embeddings) or hashing (model-free). Must match the one the data was built with.
+    #[arg(long, env = "SOCIOGRAPH_EMBEDDER", value_parser = parse_embedder, value_name = "KIND")]
+    pub embedder: Option<EmbedderKind>,
+
+    /// Directory with the local model's config.json, tokenizer.json, model.safetensors
+    /// [default: ./models/all-MiniLM-L6-v2]
+    #[arg(long, env = "SOCIOGRAPH_MODEL_DIR", value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+
+    /// Entity/relation extractor used when ingesting.
+    #[arg(long, env = "SOCIOGRAPH_EXTRACTOR", value_enum)]
+    pub extractor: Option<ExtractorKind>,
+
+    /// Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1.
+    #[arg(long, env = "SOCIOGRAPH_LLM_BASE_URL", value_name = "URL")]
+    pub llm_base_url: Option<String>,
+
+    /// API key for the LLM base URL (never printed).
+    #[arg(
+        long,
+        env = "SOCIOGRAPH_LLM_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub llm_api_key: Option<String>,
+
+    /// OpenRouter key; used (with OpenRouter's base URL) when no other LLM is configured.
+    #[arg(
+        long,
+        env = "OPENROUTER_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub openrouter_api_key: Option<String>,
+}
+
+fn parse_embedder(raw: &str) -> Result<EmbedderKind, String> {
+    match raw.to_ascii_lowercase().as_str() {
+        "local" => Ok(EmbedderKind::Local),
+        "openai" => Ok(EmbedderKind::Openai),
+        "hashing" => Ok(EmbedderKind::Hashing),
+        other => Err(format!(
+            "unknown embedder {other:?}: use local, openai or hashing"
+        )),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Address to listen on [default: 127.0.0.1:8000]
+    #[arg(long, env = "SOCIOGRAPH_LISTEN", value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+
+    /// Deployment color reported by /health (blue or green) [default: blue]
+    #[arg(long, env = "SOCIOGRAPH_COLOR", value_parser = ["blue", "green"])]
+    pub color: Option<String>,
+
+    /// Comma-separated API keys required on mutating routes (never printed). None = open.
+    #[arg(
+        long,
+        env = "SOCIOGRAPH_API_KEYS",
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_name = "KEYS"
+    )]
+    pub api_keys: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Files or folders (searched recursively; hidden files are skipped).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Retrieval mode: hybrid, naive (vector), keyword or local (graph).
+    #[arg(long, env = "SOCIOGRAPH_SEARCH_MODE", default_value = "hybrid")]
+    pub mode: String,
+
+    /// Number of hits (1–100).
+    #[arg(
+        short = 'k',
+        long = "top-k",
+        env = "SOCIOGRAPH_TOP_K",
+        default_value_t = 10
+    )]
+    pub k: i64,
+
+    /// Print the result as JSON instead of text.
+    #[arg(long, env = "SOCIOGRAPH_JSON")]
+    pub json: bool,
+
+    /// The query.
+    #[arg(required = true, value_name = "QUERY", num_args = 1..)]
+    pub query: Vec<String>,
+}

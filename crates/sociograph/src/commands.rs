@@ -1,0 +1,304 @@
+//! The commands: `serve`, `ingest`, `search`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::SecretString;
+use sociograph_core::types::{Mode, Query, TopK};
+use sociograph_server::{Application, RateLimitSettings, ServerSettings};
+use sociograph_store::DataDirLock;
+
+use crate::backend;
+use crate::cli::{Cli, Command, DataArgs, IngestArgs, SearchArgs, ServeArgs};
+use crate::config::{OPENROUTER_BASE_URL, Settings};
+use crate::logging;
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(format) = cli.log_format {
+        settings.log.format = format;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Serve(args) => {
+            apply_data_args(&mut settings, &args.data);
+            apply_serve_args(&mut settings, &args);
+            settings.validate()?;
+            logging::init(settings.log.format, "info");
+            runtime.block_on(serve(settings))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest(args) => {
+            apply_data_args(&mut settings, &args.data);
+            settings.validate()?;
+            logging::init(settings.log.format, "warn");
+            runtime.block_on(ingest(settings, args))
+        }
+        Command::Search(args) => {
+            apply_data_args(&mut settings, &args.data);
+            settings.validate()?;
+            logging::init(settings.log.format, "warn");
+            runtime.block_on(search(settings, args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn apply_data_args(settings: &mut Settings, args: &DataArgs) {
+    if let Some(d) = &args.data_dir {
+        settings.data_dir = d.clone();
+    }
+    if let Some(e) = args.embedder {
+        settings.embedder.kind = e;
+    }
+    if let Some(m) = &args.model_dir {
+        settings.embedder.model_dir = m.clone();
+    }
+    if let Some(x) = args.extractor {
+        settings.extractor.kind = x;
+    }
+    if let Some(url) = &args.llm_base_url {
+        settings.llm.base_url = Some(url.clone());
+    }
+    if let Some(key) = &args.llm_api_key {
+        settings.llm.api_key = Some(SecretString::from(key.clone()));
+    }
+    // OpenRouter is the default provider only when nothing else is configured.
+    if let Some(key) = &args.openrouter_api_key
+        && settings.llm.base_url.is_none()
+    {
+        settings.llm.base_url = Some(OPENROUTER_BASE_URL.to_owned());
+        if settings.llm.api_key.is_none() {
+            settings.llm.api_key = Some(SecretString::from(key.clone()));
+        }
+    }
+}
+
+fn apply_serve_args(settings: &mut Settings, args: &ServeArgs) {
+    if let Some(listen) = &args.listen {
+        settings.server.listen = listen.clone();
+    }
+    if let Some(color) = &args.color {
+        settings.server.color = color.clone();
+    }
+    let keys: Vec<SecretString> = args
+        .api_keys
+        .iter()
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+        .map(|k| SecretString::from(k.to_owned()))
+        .collect();
+    if !keys.is_empty() {
+        settings.server.api_keys = keys;
+    }
+}
+
+fn lock(settings: &Settings) -> anyhow::Result<DataDirLock> {
+    Ok(DataDirLock::acquire(&settings.data_dir)?)
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let _lock = lock(&settings)?;
+    let server_settings = ServerSettings {
+        listen: settings.server.listen.clone(),
+        color: settings.server.color.clone(),
+        max_upload_bytes: settings.server.max_upload_bytes,
+        max_in_flight: settings.server.max_in_flight,
+        request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
+        drain: Duration::from_secs_f64(settings.server.drain_secs),
+        api_keys: settings.server.api_keys.clone(),
+        trusted_proxies: settings.server.trusted_proxies.clone(),
+        rate_limit: RateLimitSettings {
+            enabled: settings.server.rate_limit.enabled,
+            per_second: settings.server.rate_limit.per_second,
+            burst: settings.server.rate_limit.burst,
+        },
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let runtime = tokio::runtime::Handle::current();
+    let data_dir = settings.data_dir.clone();
+    let app = Application::build(
+        server_settings,
+        Box::new(move || backend::open(&settings, &runtime).map_err(|e| format!("{e:#}"))),
+    )
+    .await?;
+    tracing::info!(port = app.port(), data_dir = %data_dir.display(), "listening; loading data");
+    app.run_until_stopped().await.map_err(anyhow::Error::msg)
+}
+
+/// Files under `paths` (recursing into folders, skipping hidden entries), sorted.
+fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read folder {}", dir.display()))?
+            .collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!("{} does not exist", p.display());
+        }
+    }
+    Ok(out)
+}
+
+async fn ingest(settings: Settings, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let files = collect_files(&args.paths)?;
+    if files.is_empty() {
+        bail!("no files found under {:?}", args.paths);
+    }
+    let _lock = lock(&settings)?;
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || ingest_files(&settings, &runtime, &files))
+        .await
+        .context("ingest task failed")?
+}
+
+fn ingest_files(
+    settings: &Settings,
+    runtime: &tokio::runtime::Handle,
+    files: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let backend = backend::open(settings, runtime)?;
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} {elapsed_precise} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let (mut documents, mut duplicates, mut chunks, mut entities, mut relations) = (0, 0, 0, 0, 0);
+    let mut failures: Vec<(PathBuf, String)> = Vec::new();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        bar.set_message(name.clone());
+        let result = std::fs::read(path)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|bytes| {
+                backend
+                    .pipeline
+                    .prepare(&name, &bytes)
+                    .map_err(|e| e.to_string())
+            })
+            .and_then(|prepared| {
+                backend
+                    .pipeline
+                    .ingest(&prepared, &mut |_, _| {})
+                    .map_err(|e| e.to_string())
+            });
+        match result {
+            Ok(report) if report.duplicate => duplicates += 1,
+            Ok(report) => {
+                documents += 1;
+                chunks += report.chunks;
+                entities += report.entities;
+                relations += report.relations;
+            }
+            Err(reason) => failures.push((path.clone(), reason)),
+        }
+        bar.inc(1);
+    }
+    backend.store.flush_index()?;
+    bar.finish_and_clear();
+    let totals = backend.store.counts()?;
+    println!(
+        "ingested {documents} documents ({duplicates} already present, {} failed): {chunks} chunks, \
+         {entities} entity mentions, {relations} relations in {:.1}s",
+        failures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "data directory {} now holds {} documents, {} chunks, {} entities, {} relations",
+        settings.data_dir.display(),
+        totals.documents,
+        totals.chunks,
+        totals.entities,
+        totals.relations
+    );
+    for (path, reason) in &failures {
+        println!("failed: {}: {reason}", path.display());
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+async fn search(settings: Settings, args: SearchArgs) -> anyhow::Result<()> {
+    let query = Query::parse(&args.query.join(" "))?;
+    let k = TopK::parse(args.k)?;
+    let mode = Mode::parse(&args.mode)?;
+    let _lock =
+        lock(&settings).context("stop the server or query it over HTTP (GET /search) instead")?;
+    let runtime = tokio::runtime::Handle::current();
+    let json = args.json;
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let backend = backend::open(&settings, &runtime)?;
+        let result = backend.retriever.search(&query, k, mode)?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            return Ok(());
+        }
+        if !result.matched_entities.is_empty() {
+            let names: Vec<String> = result
+                .matched_entities
+                .iter()
+                .map(|e| format!("{} ({})", e.name, e.entity_type))
+                .collect();
+            println!("entities in the query: {}", names.join(", "));
+        }
+        if result.hits.is_empty() {
+            println!("no hits");
+        }
+        for (i, hit) in result.hits.iter().enumerate() {
+            let page = hit.page.map(|p| format!(", page {p}")).unwrap_or_default();
+            println!(
+                "{:>2}. [{:.4}] {} ({}{page})",
+                i + 1,
+                hit.score,
+                hit.document.title,
+                hit.document.source
+            );
+            let snippet: String = hit.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let snippet: String = snippet.chars().take(240).collect();
+            println!("    {snippet}");
+        }
+        println!(
+            "({} mode, {:.1} ms)",
+            result.mode.as_str(),
+            result.timings.total_ms
+        );
+        Ok(())
+    })
+    .await
+    .context("search task failed")?
+}

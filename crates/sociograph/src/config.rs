@@ -1,0 +1,405 @@
+//! Settings: compiled-in defaults → optional `sociograph.toml` → `SOCIOGRAPH__…` environment
+//! variables → command-line flags (which also read their own `SOCIOGRAPH_*` variables).
+//!
+//! Environment keys map onto the file's structure with `__` between levels:
+//! `SOCIOGRAPH__SERVER__MAX_IN_FLIGHT=256` sets `[server] max_in_flight = 256`. Values are
+//! read as TOML when they parse as TOML (numbers, booleans, arrays) and as strings otherwise.
+//! Unknown keys and bad values are errors that name the key. Secrets (API keys) are wrapped so
+//! they never print.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use secrecy::SecretString;
+use serde::Deserialize;
+use sociograph_llm::EmbedderKind;
+
+/// Where OpenRouter lives; used when only `OPENROUTER_API_KEY` is given.
+pub const OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtractorKind {
+    /// Model-free rules: names by capitalisation and cue words, relations by verb phrases.
+    Offline,
+    /// JSON extraction through the configured OpenAI-compatible chat model.
+    Llm,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub server: Server,
+    pub embedder: Embedder,
+    pub extractor: Extractor,
+    pub llm: Llm,
+    pub ingest: Ingest,
+    pub log: Log,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Server {
+    pub listen: String,
+    pub color: String,
+    pub max_upload_bytes: u64,
+    pub max_in_flight: usize,
+    pub request_timeout_secs: u64,
+    pub drain_secs: f64,
+    pub api_keys: Vec<SecretString>,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub rate_limit: RateLimit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimit {
+    pub enabled: bool,
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Embedder {
+    pub kind: EmbedderKind,
+    /// Directory with `config.json`, `tokenizer.json`, `model.safetensors` (kind = local).
+    pub model_dir: PathBuf,
+    /// Model name for kind = openai.
+    pub model: String,
+    /// Vector size for kind = hashing.
+    pub dimensions: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Extractor {
+    pub kind: ExtractorKind,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Llm {
+    pub base_url: Option<String>,
+    pub api_key: Option<SecretString>,
+    pub extract_model: String,
+    pub answer_model: String,
+    pub translate_model: String,
+    pub timeout_secs: u64,
+    pub max_retries: u32,
+    pub max_concurrency: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ingest {
+    pub chunk_target_chars: usize,
+    pub chunk_max_chars: usize,
+    pub chunk_overlap_chars: usize,
+    pub chunk_min_chars: usize,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    pub format: LogFormat,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            server: Server::default(),
+            embedder: Embedder::default(),
+            extractor: Extractor::default(),
+            llm: Llm::default(),
+            ingest: Ingest::default(),
+            log: Log::default(),
+        }
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            listen: "127.0.0.1:8000".into(),
+            color: "blue".into(),
+            max_upload_bytes: 50 * 1024 * 1024,
+            max_in_flight: 1024,
+            request_timeout_secs: 60,
+            drain_secs: 3.0,
+            api_keys: Vec::new(),
+            trusted_proxies: Vec::new(),
+            rate_limit: RateLimit::default(),
+        }
+    }
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            enabled: false,
+            per_second: 20.0,
+            burst: 40,
+        }
+    }
+}
+
+impl Default for Embedder {
+    fn default() -> Self {
+        Embedder {
+            kind: EmbedderKind::Local,
+            model_dir: PathBuf::from("./models/all-MiniLM-L6-v2"),
+            model: "text-embedding-3-small".into(),
+            dimensions: 384,
+        }
+    }
+}
+
+impl Default for Extractor {
+    fn default() -> Self {
+        Extractor {
+            kind: ExtractorKind::Offline,
+        }
+    }
+}
+
+impl Default for Llm {
+    fn default() -> Self {
+        Llm {
+            base_url: None,
+            api_key: None,
+            extract_model: "openai/gpt-4o-mini".into(),
+            answer_model: "openai/gpt-4o-mini".into(),
+            translate_model: "openai/gpt-4o-mini".into(),
+            timeout_secs: 60,
+            max_retries: 3,
+            max_concurrency: 8,
+        }
+    }
+}
+
+impl Default for Ingest {
+    fn default() -> Self {
+        let d = sociograph_core::chunk::ChunkOptions::default();
+        Ingest {
+            chunk_target_chars: d.target_chars,
+            chunk_max_chars: d.max_chars,
+            chunk_overlap_chars: d.overlap_chars,
+            chunk_min_chars: d.min_chars,
+        }
+    }
+}
+
+/// Parse an environment value: TOML if it is a TOML value, else a plain string.
+fn env_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&doc) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}
+
+/// Overlay `SOCIOGRAPH__A__B=value` variables onto `table`.
+fn overlay_env(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<()> {
+    for (name, value) in vars {
+        let Some(path) = name.strip_prefix("SOCIOGRAPH__") else {
+            continue;
+        };
+        let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+        if keys.iter().any(String::is_empty) {
+            bail!("environment variable {name} has an empty key segment");
+        }
+        let mut node = &mut *table;
+        for key in &keys[..keys.len() - 1] {
+            let entry = node
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            node = entry.as_table_mut().with_context(|| {
+                format!("environment variable {name}: `{key}` is not a section")
+            })?;
+        }
+        let last = keys[keys.len() - 1].clone();
+        node.insert(last, env_value(&value));
+    }
+    Ok(())
+}
+
+impl Settings {
+    /// Defaults, then `file` (if given, it must exist; else `./sociograph.toml` if present),
+    /// then `SOCIOGRAPH__…` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Settings> {
+        let mut table = toml::Table::new();
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from("sociograph.toml")).filter(|p| p.is_file()),
+        };
+        if let Some(path) = &path {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            table = toml::from_str(&text)
+                .with_context(|| format!("config file {} is not valid TOML", path.display()))?;
+        }
+        overlay_env(&mut table, env)?;
+        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| anyhow::anyhow!("invalid setting `{}`: {}", e.path(), e.inner()))?;
+        Ok(settings)
+    }
+
+    /// Cross-field checks, with the offending key in every message.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.server.listen.parse::<SocketAddr>().map_err(|_| {
+            anyhow::anyhow!(
+                "invalid setting `server.listen`: {:?} is not HOST:PORT (e.g. 127.0.0.1:8000)",
+                self.server.listen
+            )
+        })?;
+        if !matches!(self.server.color.as_str(), "blue" | "green") {
+            bail!(
+                "invalid setting `server.color`: {:?} (use blue or green)",
+                self.server.color
+            );
+        }
+        if self.server.max_upload_bytes == 0 || self.server.max_upload_bytes > 1 << 30 {
+            bail!("invalid setting `server.max_upload_bytes`: must be between 1 and 1073741824");
+        }
+        if self.server.max_in_flight == 0 {
+            bail!("invalid setting `server.max_in_flight`: must be at least 1");
+        }
+        if self.server.request_timeout_secs == 0 {
+            bail!("invalid setting `server.request_timeout_secs`: must be at least 1");
+        }
+        if !(0.0..=300.0).contains(&self.server.drain_secs) {
+            bail!("invalid setting `server.drain_secs`: must be between 0 and 300");
+        }
+        if self.server.rate_limit.enabled
+            && (self.server.rate_limit.per_second <= 0.0 || self.server.rate_limit.burst == 0)
+        {
+            bail!(
+                "invalid setting `server.rate_limit`: per_second and burst must be positive when enabled"
+            );
+        }
+        let i = &self.ingest;
+        if i.chunk_target_chars < 100
+            || i.chunk_max_chars < i.chunk_target_chars
+            || i.chunk_overlap_chars >= i.chunk_target_chars
+        {
+            bail!(
+                "invalid setting `ingest`: need chunk_target_chars >= 100, chunk_max_chars >= chunk_target_chars and chunk_overlap_chars < chunk_target_chars"
+            );
+        }
+        if self.embedder.kind == EmbedderKind::Hashing
+            && !(8..=4096).contains(&self.embedder.dimensions)
+        {
+            bail!("invalid setting `embedder.dimensions`: must be between 8 and 4096");
+        }
+        let needs_llm =
+            self.extractor.kind == ExtractorKind::Llm || self.embedder.kind == EmbedderKind::Openai;
+        if needs_llm && self.llm.base_url.is_none() {
+            bail!(
+                "invalid setting `llm.base_url`: required by --extractor llm and --embedder openai \
+                 (set SOCIOGRAPH_LLM_BASE_URL, or OPENROUTER_API_KEY to use OpenRouter)"
+            );
+        }
+        if let Some(url) = &self.llm.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("invalid setting `llm.base_url`: {url:?} must start with http:// or https://");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_are_valid() -> anyhow::Result<()> {
+        let s = Settings::load_from(None, env(&[]))?;
+        s.validate()?;
+        assert_eq!(s.server.listen, "127.0.0.1:8000");
+        Ok(())
+    }
+
+    #[test]
+    fn env_overrides_file_and_types_are_parsed() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "[server]\nmax_in_flight = 10\ncolor = \"green\"\n")?;
+        let s = Settings::load_from(
+            Some(&file),
+            env(&[
+                ("SOCIOGRAPH__SERVER__MAX_IN_FLIGHT", "99"),
+                ("SOCIOGRAPH__LOG__FORMAT", "json"),
+            ]),
+        )?;
+        assert_eq!(s.server.max_in_flight, 99);
+        assert_eq!(s.server.color, "green");
+        assert_eq!(s.log.format, LogFormat::Json);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = Settings::load_from(None, env(&[("SOCIOGRAPH__SERVER__MAX_IN_FLIGHT", "lots")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("server.max_in_flight"), "{err}");
+        let err = Settings::load_from(None, env(&[("SOCIOGRAPH__SERVER__NO_SUCH_KEY", "1")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("no_such_key"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() -> anyhow::Result<()> {
+        let s = Settings::load_from(None, env(&[("SOCIOGRAPH__LLM__API_KEY", "sk-very-secret")]))?;
+        assert!(!format!("{s:?}").contains("sk-very-secret"));
+        Ok(())
+    }
+
+    #[test]
+    fn validation_names_the_key() -> anyhow::Result<()> {
+        let s = Settings::load_from(None, env(&[("SOCIOGRAPH__SERVER__COLOR", "red")]))?;
+        let err = s
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("server.color"), "{err}");
+        Ok(())
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Create the project's Python virtualenv (.venv/ at the repo root) with the
+# pinned numpy that tools/minilm_reference.py needs.
+#
+# Usage: scripts/setup-python.sh
+#
+# Idempotent: the venv is created only when missing, and numpy is installed
+# only when the pinned version is not already importable from the venv.
+# The last line printed is the venv's python path, e.g. for
+#   PY="$(scripts/setup-python.sh | tail -n 1)"
+set -euo pipefail
+
+# Newest numpy that PyPI offers for Python 3.11 when this was written.
+NUMPY_VERSION="2.4.6"
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+VENV_DIR="$REPO_ROOT/.venv"
+VENV_PY="$VENV_DIR/bin/python"
+
+log() { printf 'setup-python: %s\n' "$*"; }
+
+if [[ -x "$VENV_PY" ]]; then
+    log "virtualenv already exists: $VENV_DIR"
+else
+    log "creating virtualenv: $VENV_DIR"
+    python3 -m venv "$VENV_DIR"
+fi
+
+if [[ ! -e "$VENV_DIR/.gitignore" ]]; then
+    # Keep the venv out of git without touching the root .gitignore.
+    printf '# Created by scripts/setup-python.sh; never commit.\n*\n' > "$VENV_DIR/.gitignore"
+fi
+
+installed="$("$VENV_PY" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)"
+if [[ "$installed" == "$NUMPY_VERSION" ]]; then
+    log "numpy $NUMPY_VERSION already installed"
+else
+    if [[ -n "$installed" ]]; then
+        log "replacing numpy $installed with numpy==$NUMPY_VERSION"
+    else
+        log "installing numpy==$NUMPY_VERSION"
+    fi
+    "$VENV_PY" -m pip install --quiet --disable-pip-version-check "numpy==$NUMPY_VERSION"
+    "$VENV_PY" -c 'import numpy; print("setup-python: numpy", numpy.__version__, "importable")'
+fi
+
+echo "$VENV_PY"
