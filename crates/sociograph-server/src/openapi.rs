@@ -22,7 +22,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "SocioGraph API", description = "Knowledge graph and hybrid search over a corpus about people and power."),
     paths(
-        routes::health, routes::live, routes::search,
+        routes::health, routes::live, routes::search, routes::search_post,
         routes::upload_documents, routes::list_documents, routes::get_document, routes::delete_document,
         routes::get_job, routes::search_entities, routes::get_entity,
     ),

@@ -2,7 +2,7 @@
 //! the blocking pool, and map errors through [`ApiError`].
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -43,7 +43,7 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let api = Router::new()
-        .route("/search", get(search))
+        .route("/search", get(search).post(search_post))
         .route("/api/documents", get(list_documents))
         .route("/api/documents/{id}", get(get_document))
         .route("/api/jobs/{id}", get(get_job))
@@ -146,20 +146,63 @@ fn query_error(e: QueryRejection) -> ApiError {
 
 /// Retrieval only: ranked chunks with their document, page and entities.
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
-    responses((status = 200, body = SearchResult), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = SearchResult), (status = 400, body = ErrorBody),
+              (status = 414, description = "query string over 64 kB: use POST /search"), (status = 503, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<SearchResult>, ApiError> {
     let Query(params) = params.map_err(query_error)?;
-    let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))?;
-    let k = match params.k.as_deref() {
-        None | Some("") => TopK::DEFAULT,
-        Some(raw) => TopK::parse(raw.trim().parse::<i64>().map_err(|_| {
-            ApiError::BadRequest(format!("k must be a whole number, got {raw:?}"))
-        })?)?,
+    let k =
+        match params.k.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(raw.trim().parse::<i64>().map_err(|_| {
+                ApiError::BadRequest(format!("k must be a whole number, got {raw:?}"))
+            })?),
+        };
+    run_search(
+        &state,
+        params.q.as_deref().unwrap_or(""),
+        k,
+        params.mode.as_deref(),
+    )
+    .await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SearchBody {
+    /// What to search for (1–2000 characters).
+    q: String,
+    /// Number of hits, 1–100 (default 10).
+    k: Option<i64>,
+    /// `hybrid` (default), `naive`, `keyword` or `local`.
+    mode: Option<String>,
+}
+
+/// The same search with a JSON body, for long queries and clients that prefer POST.
+#[utoipa::path(post, path = "/search", tag = "search", request_body = SearchBody,
+    responses((status = 200, body = SearchResult), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn search_post(
+    State(state): State<AppState>,
+    body: Result<Json<SearchBody>, JsonRejection>,
+) -> Result<Json<SearchResult>, ApiError> {
+    let Json(body) =
+        body.map_err(|e| ApiError::BadRequest(format!("bad JSON body: {}", e.body_text())))?;
+    run_search(&state, &body.q, body.k, body.mode.as_deref()).await
+}
+
+async fn run_search(
+    state: &AppState,
+    q: &str,
+    k: Option<i64>,
+    mode: Option<&str>,
+) -> Result<Json<SearchResult>, ApiError> {
+    let query = SearchQuery::parse(q)?;
+    let k = match k {
+        None => TopK::DEFAULT,
+        Some(k) => TopK::parse(k)?,
     };
-    let mode = match params.mode.as_deref() {
+    let mode = match mode {
         None | Some("") => Mode::default(),
         Some(raw) => Mode::parse(raw)?,
     };

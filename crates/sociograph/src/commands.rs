@@ -203,12 +203,15 @@ fn ingest_files(
         let result = std::fs::read(path)
             .map_err(|e| format!("cannot read: {e}"))
             .and_then(|bytes| {
-                backend
+                let prepared = backend
                     .pipeline
                     .prepare(&name, &bytes)
-                    .map_err(|e| e.to_string())
-            })
-            .and_then(|prepared| {
+                    .map_err(|e| e.to_string())?;
+                // Keep the original (content-addressed) so it can be re-ingested or deleted.
+                backend
+                    .store
+                    .save_upload(&prepared.content_hash, &bytes)
+                    .map_err(|e| e.to_string())?;
                 backend
                     .pipeline
                     .ingest(&prepared, &mut |_, _| {})

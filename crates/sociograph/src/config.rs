@@ -264,7 +264,12 @@ impl Settings {
         }
         overlay_env(&mut table, env)?;
         let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| anyhow::anyhow!("invalid setting `{}`: {}", e.path(), e.inner()))?;
+            .map_err(|e| {
+                // toml appends the location on later lines; the key path already says where.
+                let inner = e.inner().to_string();
+                let reason = inner.lines().next().unwrap_or_default().trim().to_owned();
+                anyhow::anyhow!("invalid setting `{}`: {reason}", e.path())
+            })?;
         Ok(settings)
     }
 

@@ -16,7 +16,12 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             // One line: the reason and its causes, for scripts and operators.
             let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
-            eprintln!("sociograph: error: {}", chain.join(": "));
+            let line = chain
+                .join(": ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("sociograph: error: {line}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -1,0 +1,293 @@
+//! `spawn_app()` and typed helpers. No fixed ports, no bare sleeps: poll with a deadline.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sociograph_core::chunk::ChunkOptions;
+use sociograph_core::extract::{Extractor, OfflineExtractor};
+use sociograph_core::ingest::Pipeline;
+use sociograph_core::retrieve::Retriever;
+use sociograph_llm::{Embedder, HashingEmbedder};
+use sociograph_server::{Application, Backend, RateLimitSettings, ServerSettings};
+use sociograph_store::{Store, StoreOptions};
+use tempfile::TempDir;
+
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn fixture(relative: &str) -> Vec<u8> {
+    let path = repo_root().join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
+}
+
+/// Options for [`spawn_app_with`].
+pub struct AppOptions {
+    pub api_keys: Vec<String>,
+    pub max_upload_bytes: u64,
+    pub max_in_flight: usize,
+    pub rate_limit: RateLimitSettings,
+    pub data_dir: Option<PathBuf>,
+    pub embedder: Option<Arc<dyn Embedder>>,
+    pub extractor: Option<Arc<dyn Extractor>>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            api_keys: Vec::new(),
+            max_upload_bytes: 5 * 1024 * 1024,
+            max_in_flight: 512,
+            rate_limit: RateLimitSettings::default(),
+            data_dir: None,
+            embedder: None,
+            extractor: None,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub state: sociograph_server::AppState,
+    _temp: Option<TempDir>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<Result<(), String>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let (temp, data_dir) = match options.data_dir.clone() {
+        Some(d) => (None, d),
+        None => {
+            let t = tempfile::tempdir().expect("temp dir");
+            let d = t.path().to_path_buf();
+            (Some(t), d)
+        }
+    };
+    let settings = ServerSettings {
+        listen: "127.0.0.1:0".into(),
+        color: "blue".into(),
+        max_upload_bytes: options.max_upload_bytes,
+        max_in_flight: options.max_in_flight,
+        request_timeout: Duration::from_secs(30),
+        drain: Duration::ZERO,
+        api_keys: options.api_keys.iter().map(|k| k.clone().into()).collect(),
+        trusted_proxies: Vec::new(),
+        rate_limit: options.rate_limit.clone(),
+        version: "test".into(),
+    };
+    let embedder: Arc<dyn Embedder> = options
+        .embedder
+        .clone()
+        .unwrap_or_else(|| Arc::new(HashingEmbedder::new(384)));
+    let extractor: Arc<dyn Extractor> = options
+        .extractor
+        .clone()
+        .unwrap_or_else(|| Arc::new(OfflineExtractor));
+    let dir = data_dir.clone();
+    let max_bytes = options.max_upload_bytes;
+    let loader = Box::new(move || backend(&dir, embedder, extractor, max_bytes));
+    let app = Application::build(settings, loader).await.expect("bind");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async move {
+        let _ = stop_rx.await;
+    }));
+    let test_app = TestApp {
+        address,
+        client: reqwest::Client::new(),
+        data_dir,
+        state,
+        _temp: temp,
+        stop: Some(stop_tx),
+        handle: Some(handle),
+    };
+    test_app.wait_ready().await;
+    test_app
+}
+
+pub fn backend(
+    dir: &Path,
+    embedder: Arc<dyn Embedder>,
+    extractor: Arc<dyn Extractor>,
+    max_bytes: u64,
+) -> Result<Backend, String> {
+    let store = Arc::new(
+        Store::open(&StoreOptions {
+            data_dir: dir.to_path_buf(),
+            embedder: embedder.id().to_owned(),
+            dimensions: embedder.dimensions(),
+        })
+        .map_err(|e| e.to_string())?,
+    );
+    let pipeline = Arc::new(Pipeline {
+        store: store.clone(),
+        embedder: embedder.clone(),
+        extractor: extractor.clone(),
+        chunking: ChunkOptions::default(),
+        max_bytes,
+    });
+    let retriever = Arc::new(Retriever {
+        store: store.clone(),
+        embedder: embedder.clone(),
+    });
+    Ok(Backend {
+        embedder: embedder.id().to_owned(),
+        extractor: extractor.name().to_owned(),
+        store,
+        pipeline,
+        retriever,
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    async fn wait_ready(&self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = self.client.get(self.url("/health")).send().await
+                && r.status() == 200
+            {
+                return;
+            }
+            assert!(started.elapsed() < DEADLINE, "app did not become ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn search(&self, q: &str, mode: &str) -> Value {
+        let r = self
+            .client
+            .get(self.url("/search"))
+            .query(&[("q", q), ("mode", mode), ("k", "10")])
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(r.status(), 200, "search {q:?} failed");
+        r.json().await.expect("json")
+    }
+
+    pub async fn upload_with_key(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        key: Option<&str>,
+    ) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let mut request = self.client.post(self.url("/api/documents")).multipart(form);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("upload")
+    }
+
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+        self.upload_with_key(name, bytes, None).await
+    }
+
+    /// Poll a job until it is done or failed.
+    pub async fn wait_job(&self, job_id: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let job: Value = self
+                .get(&format!("/api/jobs/{job_id}"))
+                .await
+                .json()
+                .await
+                .expect("job json");
+            match job["status"].as_str() {
+                Some("done" | "failed") => return job,
+                _ => {}
+            }
+            assert!(
+                started.elapsed() < DEADLINE,
+                "job {job_id} did not finish: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Upload one file, wait for its job, return the document id.
+    pub async fn ingest(&self, name: &str, bytes: Vec<u8>) -> String {
+        let r = self.upload(name, bytes).await;
+        assert_eq!(r.status(), 202, "upload of {name} was not accepted");
+        let body: Value = r.json().await.expect("json");
+        let job = self
+            .wait_job(body["job_id"].as_str().expect("job id"))
+            .await;
+        assert_eq!(job["status"], "done", "job failed: {job}");
+        body["document_id"]
+            .as_str()
+            .expect("document id")
+            .to_owned()
+    }
+
+    pub async fn delete(&self, id: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(&format!("/api/documents/{id}")))
+            .send()
+            .await
+            .expect("delete")
+    }
+
+    pub async fn entities(&self, q: &str) -> Vec<Value> {
+        let body: Value = self
+            .client
+            .get(self.url("/api/graph/entities"))
+            .query(&[("q", q)])
+            .send()
+            .await
+            .expect("entities")
+            .json()
+            .await
+            .expect("json");
+        body["entities"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Stop the app and wait for it to exit.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let result = tokio::time::timeout(DEADLINE, handle)
+                .await
+                .expect("shutdown in time");
+            result.expect("join").expect("clean exit");
+        }
+    }
+}
+
+/// Sources (file names) of the hits in a search result.
+pub fn hit_sources(result: &Value) -> Vec<String> {
+    result["hits"]
+        .as_array()
+        .map(|hits| {
+            hits.iter()
+                .filter_map(|h| h["document"]["source"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real app over real HTTP, real SQLite files in temp dirs, the real
+//! binary for CLI and signal tests, and a local OpenAI-compatible server for the LLM paths.
+
+mod bad_input;
+mod cli;
+mod documents;
+mod graph;
+mod helpers;
+mod limits;
+mod llm;
+mod llm_server;
+mod search;
