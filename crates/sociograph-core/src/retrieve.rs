@@ -72,6 +72,10 @@ pub struct SearchResult {
     pub timings: Timings,
 }
 
+/// One retriever's output: its name, its weight in the fusion, and (chunk, native score) best
+/// first.
+type RankedList = (&'static str, f64, Vec<(i64, f64)>);
+
 pub struct Retriever {
     pub store: Arc<Store>,
     pub embedder: Arc<dyn Embedder>,
@@ -136,34 +140,80 @@ impl Retriever {
         Ok(found)
     }
 
+    /// Order graph candidates by structure and meaning together: half the normalised graph
+    /// score, half the cosine between the query and the chunk. The graph decides which chunks
+    /// are relevant to the named entities; the query decides which of them answer it.
+    fn order_neighbourhood(
+        &self,
+        candidates: Vec<(i64, f64)>,
+        query: Option<&[f32]>,
+    ) -> Result<Vec<(i64, f64)>> {
+        let (Some(query), Some(max)) = (query, candidates.first().map(|c| c.1)) else {
+            return Ok(candidates);
+        };
+        if max <= 0.0 {
+            return Ok(candidates);
+        }
+        let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
+        let vectors: HashMap<i64, Vec<f32>> =
+            self.store.chunk_embeddings(&ids)?.into_iter().collect();
+        let mut scored: Vec<(i64, f64)> = candidates
+            .into_iter()
+            .map(|(id, g)| {
+                let cos = vectors
+                    .get(&id)
+                    .map(|v| {
+                        v.iter()
+                            .zip(query)
+                            .map(|(a, b)| f64::from(a * b))
+                            .sum::<f64>()
+                    })
+                    .unwrap_or(0.0);
+                (id, 0.7 * (g / max) + 0.3 * cos.max(0.0))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(scored)
+    }
+
     pub fn search(&self, query: &Query, k: TopK, mode: Mode) -> Result<SearchResult> {
         let started = Instant::now();
         let k = k.get();
         let depth = (k * 3).max(30);
         let mut timings = Timings::default();
-        let mut lists: Vec<(&'static str, Vec<(i64, f64)>)> = Vec::new();
+        let mut lists: Vec<RankedList> = Vec::new();
+
+        // The query vector serves the vector list and orders the graph neighbourhood.
+        let query_vector = if mode == Mode::Keyword {
+            None
+        } else {
+            let t = Instant::now();
+            let v = self.embedder.embed(&[query.as_str()])?.into_iter().next();
+            timings.vector_ms += ms(t);
+            v
+        };
 
         if matches!(mode, Mode::Naive | Mode::Hybrid) {
             let t = Instant::now();
             let _s = tracing::info_span!("retrieve.vector").entered();
-            let vector = self.embedder.embed(&[query.as_str()])?;
-            let hits = match vector.first() {
+            let hits = match &query_vector {
                 Some(v) => self.store.vector_search(v, depth)?,
                 None => Vec::new(),
             };
             lists.push((
                 "vector",
+                1.0,
                 hits.into_iter()
                     .map(|h| (h.key, f64::from(h.similarity)))
                     .collect(),
             ));
-            timings.vector_ms = ms(t);
+            timings.vector_ms += ms(t);
         }
         if matches!(mode, Mode::Keyword | Mode::Hybrid) {
             let t = Instant::now();
             let _s = tracing::info_span!("retrieve.keyword").entered();
             let terms = keyword_terms(query.as_str());
-            lists.push(("keyword", self.store.keyword_search(&terms, depth)?));
+            lists.push(("keyword", 1.0, self.store.keyword_search(&terms, depth)?));
             timings.keyword_ms = ms(t);
         }
         let mut matched_entities = Vec::new();
@@ -172,14 +222,23 @@ impl Retriever {
             let _s = tracing::info_span!("retrieve.graph").entered();
             matched_entities = self.query_entities(query.as_str())?;
             let seeds: Vec<i64> = matched_entities.iter().map(|e| e.id).collect();
-            lists.push(("graph", self.store.graph_chunks(&seeds, depth)?));
+            let focus = crate::extract::relation_types_in(query.as_str());
+            let neighbourhood = self.store.graph_chunks(&seeds, &focus, depth)?;
+            // A question that names entities *and* asks about a kind of relation ("who funded
+            // X?") is the graph's home ground: its ranking counts double in the fusion.
+            let weight = if focus.is_empty() { 1.0 } else { 2.0 };
+            lists.push((
+                "graph",
+                weight,
+                self.order_neighbourhood(neighbourhood, query_vector.as_deref())?,
+            ));
             timings.graph_ms = ms(t);
         }
 
         let mut ranks: HashMap<i64, Ranks> = HashMap::new();
         let mut scores: HashMap<i64, f64> = HashMap::new();
         let fuse = lists.len() > 1;
-        for (name, list) in &lists {
+        for (name, weight, list) in &lists {
             for (i, (chunk, native)) in list.iter().enumerate() {
                 let rank = i + 1;
                 let r = ranks.entry(*chunk).or_default();
@@ -189,7 +248,7 @@ impl Retriever {
                     _ => r.graph = Some(rank),
                 }
                 let contribution = if fuse {
-                    1.0 / (RRF_K + rank as f64)
+                    weight / (RRF_K + rank as f64)
                 } else {
                     *native
                 };

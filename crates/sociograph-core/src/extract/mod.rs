@@ -18,7 +18,7 @@ use sociograph_store::{NewEntity, NewMention, NewRelation};
 use crate::Result;
 
 pub use llm::LlmExtractor;
-pub use offline::OfflineExtractor;
+pub use offline::{OfflineExtractor, relation_types_in};
 
 /// An entity named in one chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

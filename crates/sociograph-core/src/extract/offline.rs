@@ -928,6 +928,137 @@ fn arabic_spans(sentence: &str) -> Vec<Span> {
     spans
 }
 
+/// Question words that ask about a relation type without using a trigger phrase.
+const QUESTION_CUES: &[(&str, &[&str])] = &[
+    (
+        "funds",
+        &[
+            "pay", "pays", "paid", "money", "fund", "finance", "financed", "donor", "donors",
+            "donation", "loan", "loans", "bankroll",
+        ],
+    ),
+    (
+        "supports",
+        &[
+            "back",
+            "backer",
+            "backers",
+            "support",
+            "supporter",
+            "supporters",
+            "endorse",
+            "ally",
+            "champion",
+        ],
+    ),
+    (
+        "opposes",
+        &[
+            "oppose",
+            "opponent",
+            "opponents",
+            "against",
+            "critic",
+            "critics",
+            "criticise",
+            "criticize",
+            "rival",
+            "rivals",
+            "enemy",
+            "enemies",
+            "accuse",
+        ],
+    ),
+    (
+        "leads",
+        &[
+            "lead", "leader", "head", "chair", "run", "runs", "boss", "ceo", "director", "chief",
+        ],
+    ),
+    (
+        "owns",
+        &[
+            "own", "owner", "owners", "bought", "buy", "acquire", "control",
+        ],
+    ),
+    (
+        "family",
+        &[
+            "family",
+            "relative",
+            "relatives",
+            "related",
+            "married",
+            "wife",
+            "husband",
+            "son",
+            "daughter",
+            "brother",
+            "sister",
+            "father",
+            "mother",
+            "children",
+        ],
+    ),
+    ("member_of", &["member", "members", "belong", "join"]),
+    (
+        "works_for",
+        &[
+            "work", "works", "employee", "employer", "employs", "advise", "adviser", "advisor",
+            "lawyer",
+        ],
+    ),
+    (
+        "allied_with",
+        &["allied", "alliance", "partner", "partners", "coalition"],
+    ),
+    (
+        "met_with",
+        &["meet", "meeting", "meetings", "talks", "negotiate"],
+    ),
+    (
+        "founded",
+        &[
+            "found",
+            "founder",
+            "founders",
+            "established",
+            "create",
+            "started",
+        ],
+    ),
+];
+
+/// Relation types a question asks about ("who backed the minister?" → supports), from the
+/// extractor's trigger phrases and a few question forms. Used to focus graph retrieval.
+pub fn relation_types_in(question: &str) -> Vec<&'static str> {
+    let text = format!(
+        " {} ",
+        lower(question)
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let mut types: Vec<&'static str> = Vec::new();
+    for (ty, active, passive) in TRIGGERS {
+        if active
+            .iter()
+            .chain(passive.iter())
+            .any(|p| text.contains(&format!(" {p} ")))
+            && !types.contains(ty)
+        {
+            types.push(ty);
+        }
+    }
+    for (ty, cues) in QUESTION_CUES {
+        if cues.iter().any(|p| text.contains(&format!(" {p} "))) && !types.contains(ty) {
+            types.push(ty);
+        }
+    }
+    types
+}
+
 fn find_trigger(between: &str) -> Option<(&'static str, bool)> {
     let text = format!(" {} ", lower(between).replace([',', ';', '\''], " "));
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -998,11 +1129,18 @@ impl OfflineExtractor {
     }
 }
 
+/// Sentences (and lines) of a text, without all-capitals lines: headlines repeat the body's
+/// names in a form where capitalisation says nothing ("WHY WE ENDORSE VICTORIA LUND").
 fn sentences(text: &str) -> Vec<&str> {
     text.split_sentence_bounds()
         .flat_map(|s| s.split('\n'))
         .map(str::trim)
         .filter(|s| !s.is_empty())
+        .filter(|s| {
+            let letters = s.chars().filter(|c| c.is_alphabetic()).count();
+            let upper = s.chars().filter(|c| c.is_uppercase()).count();
+            !(letters >= 8 && upper * 10 >= letters * 8)
+        })
         .collect()
 }
 
@@ -1228,6 +1366,34 @@ mod tests {
             rel(&e, "Edward Marsh", "founded", "Marsh Holdings"),
             "{:?}",
             e.relations
+        );
+    }
+
+    #[test]
+    fn questions_name_the_relation_types_they_ask_about() {
+        assert_eq!(
+            relation_types_in("Who backed the minister?"),
+            vec!["supports"]
+        );
+        assert_eq!(
+            relation_types_in("What did Ingrid Valtersen pay for?"),
+            vec!["funds"]
+        );
+        assert!(relation_types_in("Who leads the Dockworkers Union?").contains(&"leads"));
+        assert!(relation_types_in("Tell me about the harbour").is_empty());
+    }
+
+    #[test]
+    fn all_capitals_headlines_yield_no_shouting_fragments() {
+        let e = run(
+            "EDITORIAL: WHY WE ENDORSE VICTORIA LUND\nThe Gazette endorses Victoria Lund for mayor.",
+        );
+        assert!(has(&e, "Victoria Lund", "person"), "{e:?}");
+        assert!(
+            !e.entities
+                .iter()
+                .any(|x| x.name.chars().all(|c| !c.is_lowercase())),
+            "{e:?}"
         );
     }
 

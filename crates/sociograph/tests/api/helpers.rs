@@ -217,9 +217,8 @@ impl TestApp {
                 .json()
                 .await
                 .expect("job json");
-            match job["status"].as_str() {
-                Some("done" | "failed") => return job,
-                _ => {}
+            if let Some("done" | "failed") = job["status"].as_str() {
+                return job;
             }
             assert!(
                 started.elapsed() < DEADLINE,

@@ -6,6 +6,7 @@ mod cli;
 mod documents;
 mod graph;
 mod helpers;
+mod hybrid;
 mod limits;
 mod llm;
 mod llm_server;
