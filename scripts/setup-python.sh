@@ -24,7 +24,18 @@ if [[ -x "$VENV_PY" ]]; then
     log "virtualenv already exists: $VENV_DIR"
 else
     log "creating virtualenv: $VENV_DIR"
-    python3 -m venv "$VENV_DIR"
+    if ! python3 -m venv "$VENV_DIR" 2>/dev/null; then
+        # Debian splits venv/ensurepip into python3-venv; install it when we can (as root).
+        rm -rf "$VENV_DIR"
+        if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+            log "python3 -m venv failed: installing python3-venv from Debian"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            python3 -m venv "$VENV_DIR"
+        else
+            log "error: python3 -m venv failed; install venv support (Debian: apt-get install python3-venv)" >&2
+            exit 1
+        fi
+    fi
 fi
 
 if [[ ! -e "$VENV_DIR/.gitignore" ]]; then

@@ -11,9 +11,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use sociograph_core::chunk::ChunkOptions;
+use sociograph_core::extract::Extractor;
 use sociograph_core::ingest::Pipeline;
 use sociograph_core::retrieve::Retriever;
-use sociograph_store::Store;
+use sociograph_llm::Embedder;
+use sociograph_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -29,6 +32,41 @@ pub struct Backend {
     pub retriever: Arc<Retriever>,
     pub embedder: String,
     pub extractor: String,
+}
+
+impl Backend {
+    /// Open the store at `data_dir` for `embedder` and wire the ingest pipeline and retriever.
+    pub fn open(
+        data_dir: &std::path::Path,
+        embedder: Arc<dyn Embedder>,
+        extractor: Arc<dyn Extractor>,
+        chunking: ChunkOptions,
+        max_bytes: u64,
+    ) -> sociograph_store::Result<Backend> {
+        let store = Arc::new(Store::open(&StoreOptions {
+            data_dir: data_dir.to_path_buf(),
+            embedder: embedder.id().to_owned(),
+            dimensions: embedder.dimensions(),
+        })?);
+        let pipeline = Arc::new(Pipeline {
+            store: store.clone(),
+            embedder: embedder.clone(),
+            extractor: extractor.clone(),
+            chunking,
+            max_bytes,
+        });
+        let retriever = Arc::new(Retriever {
+            store: store.clone(),
+            embedder: embedder.clone(),
+        });
+        Ok(Backend {
+            embedder: embedder.id().to_owned(),
+            extractor: extractor.name().to_owned(),
+            store,
+            pipeline,
+            retriever,
+        })
+    }
 }
 
 /// Opens the data directory and models; runs on a blocking thread. Errors are one line.

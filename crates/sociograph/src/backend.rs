@@ -6,13 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use sociograph_core::chunk::ChunkOptions;
 use sociograph_core::extract::{Extractor, LlmExtractor, OfflineExtractor};
-use sociograph_core::ingest::Pipeline;
-use sociograph_core::retrieve::Retriever;
 use sociograph_llm::{
     ChatClient, ClientConfig, Embedder, EmbedderKind, HashingEmbedder, OpenAiEmbedder,
 };
 use sociograph_server::Backend;
-use sociograph_store::{Store, StoreOptions};
 
 use crate::config::{ExtractorKind, Settings};
 
@@ -56,19 +53,6 @@ pub fn embedder(
 /// Open everything a command needs. Blocking; call from a blocking thread.
 pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Result<Backend> {
     let embedder = embedder(settings, runtime)?;
-    let store = Arc::new(
-        Store::open(&StoreOptions {
-            data_dir: settings.data_dir.clone(),
-            embedder: embedder.id().to_owned(),
-            dimensions: embedder.dimensions(),
-        })
-        .with_context(|| {
-            format!(
-                "cannot open the data directory {}",
-                settings.data_dir.display()
-            )
-        })?,
-    );
     let extractor: Arc<dyn Extractor> = match settings.extractor.kind {
         ExtractorKind::Offline => Arc::new(OfflineExtractor),
         ExtractorKind::Llm => Arc::new(LlmExtractor::new(
@@ -83,22 +67,17 @@ pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Re
         overlap_chars: settings.ingest.chunk_overlap_chars,
         min_chars: settings.ingest.chunk_min_chars,
     };
-    let pipeline = Arc::new(Pipeline {
-        store: store.clone(),
-        embedder: embedder.clone(),
-        extractor: extractor.clone(),
+    Backend::open(
+        &settings.data_dir,
+        embedder,
+        extractor,
         chunking,
-        max_bytes: settings.server.max_upload_bytes,
-    });
-    let retriever = Arc::new(Retriever {
-        store: store.clone(),
-        embedder: embedder.clone(),
-    });
-    Ok(Backend {
-        embedder: embedder.id().to_owned(),
-        extractor: extractor.name().to_owned(),
-        store,
-        pipeline,
-        retriever,
+        settings.server.max_upload_bytes,
+    )
+    .with_context(|| {
+        format!(
+            "cannot open the data directory {}",
+            settings.data_dir.display()
+        )
     })
 }

@@ -50,6 +50,17 @@ fn db(dir: &Path) -> rusqlite::Connection {
     conn
 }
 
+/// (document id, number of chunks) for every stored document.
+fn chunk_counts(conn: &rusqlite::Connection) -> Vec<(String, i64)> {
+    let mut stmt = conn
+        .prepare("SELECT d.id, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) FROM documents d")
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .filter_map(Result::ok)
+        .collect()
+}
+
 fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap_or(-1)
 }
@@ -272,7 +283,7 @@ async fn sigterm_flips_health_to_503_keeps_serving_during_drain_then_exits_clean
             "--color",
             "green",
         ])
-        .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "2")
+        .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "3")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -381,16 +392,7 @@ fn sigkill_in_the_middle_of_an_ingest_leaves_each_document_whole_or_absent() {
         &[],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let expected: Vec<(String, i64)> = {
-        let conn = db(&reference);
-        let mut stmt = conn
-            .prepare("SELECT d.id, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) FROM documents d")
-            .expect("prepare");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .expect("query")
-            .filter_map(Result::ok)
-            .collect()
-    };
+    let expected = chunk_counts(&db(&reference));
     assert_eq!(expected.len(), 6);
 
     let data = work.path().join("killed");
@@ -438,15 +440,7 @@ fn sigkill_in_the_middle_of_an_ingest_leaves_each_document_whole_or_absent() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("integrity_check");
     assert_eq!(check, "ok");
-    let present: Vec<(String, i64)> = {
-        let mut stmt = conn
-            .prepare("SELECT d.id, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) FROM documents d")
-            .expect("prepare");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .expect("query")
-            .filter_map(Result::ok)
-            .collect()
-    };
+    let present = chunk_counts(&conn);
     assert!(present.len() >= 5 && present.len() <= 6);
     for (id, chunks) in &present {
         let want = expected.iter().find(|(e, _)| e == id).map(|(_, c)| *c);

@@ -7,11 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sociograph_core::chunk::ChunkOptions;
 use sociograph_core::extract::{Extractor, OfflineExtractor};
-use sociograph_core::ingest::Pipeline;
-use sociograph_core::retrieve::Retriever;
 use sociograph_llm::{Embedder, HashingEmbedder};
 use sociograph_server::{Application, Backend, RateLimitSettings, ServerSettings};
-use sociograph_store::{Store, StoreOptions};
 use tempfile::TempDir;
 
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -122,32 +119,8 @@ pub fn backend(
     extractor: Arc<dyn Extractor>,
     max_bytes: u64,
 ) -> Result<Backend, String> {
-    let store = Arc::new(
-        Store::open(&StoreOptions {
-            data_dir: dir.to_path_buf(),
-            embedder: embedder.id().to_owned(),
-            dimensions: embedder.dimensions(),
-        })
-        .map_err(|e| e.to_string())?,
-    );
-    let pipeline = Arc::new(Pipeline {
-        store: store.clone(),
-        embedder: embedder.clone(),
-        extractor: extractor.clone(),
-        chunking: ChunkOptions::default(),
-        max_bytes,
-    });
-    let retriever = Arc::new(Retriever {
-        store: store.clone(),
-        embedder: embedder.clone(),
-    });
-    Ok(Backend {
-        embedder: embedder.id().to_owned(),
-        extractor: extractor.name().to_owned(),
-        store,
-        pipeline,
-        retriever,
-    })
+    Backend::open(dir, embedder, extractor, ChunkOptions::default(), max_bytes)
+        .map_err(|e| e.to_string())
 }
 
 impl TestApp {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sociograph_core::extract::LlmExtractor;
 use sociograph_llm::{ChatClient, ClientConfig, Embedder, OpenAiEmbedder};
 
-use crate::helpers::{AppOptions, hit_sources, spawn_app_with};
+use crate::helpers::{AppOptions, TestApp, hit_sources, spawn_app_with};
 use crate::llm_server;
 
 fn client(base_url: &str) -> ChatClient {
@@ -22,19 +22,24 @@ fn client(base_url: &str) -> ChatClient {
     .expect("client")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn llm_extractor_builds_the_graph_through_the_chat_api() {
-    let llm = llm_server::spawn().await;
+/// The app with the LLM extractor pointed at the local test server.
+async fn app_with_llm_extractor(llm: &llm_server::LlmServer) -> TestApp {
     let extractor = Arc::new(LlmExtractor::new(
         client(&llm.base_url),
         "extract-model",
         tokio::runtime::Handle::current(),
     ));
-    let app = spawn_app_with(AppOptions {
+    spawn_app_with(AppOptions {
         extractor: Some(extractor),
         ..AppOptions::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn llm_extractor_builds_the_graph_through_the_chat_api() {
+    let llm = llm_server::spawn().await;
+    let app = app_with_llm_extractor(&llm).await;
     app.ingest(
         "trust.txt",
         b"Ingrid Valtersen chairs the Harbour Trust. Victoria Lund toured Victoria District."
@@ -70,16 +75,7 @@ async fn llm_extractor_builds_the_graph_through_the_chat_api() {
 async fn llm_outage_fails_the_job_with_a_reason_and_writes_nothing() {
     let llm = llm_server::spawn().await;
     llm.behaviour.fail_status.store(503, Ordering::SeqCst);
-    let extractor = Arc::new(LlmExtractor::new(
-        client(&llm.base_url),
-        "extract-model",
-        tokio::runtime::Handle::current(),
-    ));
-    let app = spawn_app_with(AppOptions {
-        extractor: Some(extractor),
-        ..AppOptions::default()
-    })
-    .await;
+    let app = app_with_llm_extractor(&llm).await;
     let r = app
         .upload("a.txt", b"Mayor Helena Brandt backed the plan.".to_vec())
         .await;
@@ -102,16 +98,7 @@ async fn llm_outage_fails_the_job_with_a_reason_and_writes_nothing() {
 async fn malformed_llm_replies_yield_no_graph_but_the_text_is_still_searchable() {
     let llm = llm_server::spawn().await;
     llm.behaviour.malformed.store(true, Ordering::SeqCst);
-    let extractor = Arc::new(LlmExtractor::new(
-        client(&llm.base_url),
-        "extract-model",
-        tokio::runtime::Handle::current(),
-    ));
-    let app = spawn_app_with(AppOptions {
-        extractor: Some(extractor),
-        ..AppOptions::default()
-    })
-    .await;
+    let app = app_with_llm_extractor(&llm).await;
     app.ingest(
         "a.txt",
         b"Mayor Helena Brandt backed the quillberry plan.".to_vec(),
