@@ -74,6 +74,26 @@ def image_only_pdf():
     return w.serialize(catalog)
 
 
+def self_form_pdf():
+    """One page drawing a Form XObject whose own resources name itself: `/Fm0 Do` inside /Fm0.
+    A renderer that follows forms without a cycle check recurses until the stack overflows."""
+    w = pdfgen.PdfWriter()
+    catalog = w.reserve()
+    pages = w.reserve()
+    form = w.reserve()
+    body = b"BT /F1 12 Tf 72 720 Td (loop) Tj ET /Fm0 Do\n"
+    w.set(form, b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] "
+                b"/Resources << /XObject << /Fm0 %d 0 R >> >> /Length %d >>\nstream\n%s\nendstream"
+          % (form, len(body), body))
+    content = w.add(pdfgen.PdfWriter.stream(b"/Fm0 Do\n"))
+    page = w.add(
+        b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /XObject << /Fm0 %d 0 R >> >> /Contents %d 0 R >>" % (pages, form, content))
+    w.set(pages, b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % page)
+    w.set(catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % pages)
+    return w.serialize(catalog)
+
+
 INVALID_UTF8 = (
     b"Port Halvard council notes (this file is deliberately not valid UTF-8).\n"
     b"Harbour fee: 12 crowns \xff\xfe per container, set in January.\n"
@@ -95,6 +115,7 @@ def main():
     write(os.path.join(BAD, "truncated.pdf"), good[: len(good) // 2])
     write(os.path.join(BAD, "blank.pdf"), blank_pdf())
     write(os.path.join(BAD, "image-only.pdf"), image_only_pdf())
+    write(os.path.join(BAD, "self-form.pdf"), self_form_pdf())
     write(os.path.join(BAD, "empty.txt"), b"")
     write(os.path.join(BAD, "invalid-utf8.txt"), INVALID_UTF8)
 

@@ -100,7 +100,10 @@ fn split_long(text: &str, s: usize, e: usize, max_chars: usize, spans: &mut Vec<
             continue;
         }
         piece = match piece {
-            Some((ps, _, pc)) if pc + 1 + wc <= max_chars => Some((ps, we, pc + 1 + wc)),
+            // Count the real gap: PDF tables pad words with long runs of spaces.
+            Some((ps, _, _)) if text[ps..we].chars().count() <= max_chars => {
+                Some((ps, we, text[ps..we].chars().count()))
+            }
             Some((ps, pe, _)) => {
                 spans.push((ps, pe));
                 Some((ws, we, wc))

@@ -162,6 +162,13 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<LoadedDocument> {
         }
         MediaType::Html => {
             let text = utf8(name, bytes)?;
+            let depth = html_nesting_bound(text);
+            if depth > MAX_HTML_DEPTH {
+                return Err(Error::InvalidInput(format!(
+                    "{name} nests HTML elements about {depth} levels deep (the limit is \
+                     {MAX_HTML_DEPTH}; browsers stop nesting at 512): it is malformed or hostile"
+                )));
+            }
             let (title, plain) = html_to_text(text);
             let title = title
                 .or_else(|| first_line_title(&plain))
@@ -256,6 +263,10 @@ fn markdown_to_text(md: &str) -> String {
     out
 }
 
+/// Longest Markdown link text and target looked for, in characters.
+const MAX_LINK_TEXT: usize = 1000;
+const MAX_LINK_TARGET: usize = 4000;
+
 fn strip_inline_markdown(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let chars: Vec<char> = line.chars().collect();
@@ -270,10 +281,15 @@ fn strip_inline_markdown(line: &str) -> String {
                 || !chars[i + 1].is_alphanumeric() => {}
             '!' if chars.get(i + 1) == Some(&'[') => {}
             '[' => {
-                // [text](url) → text
-                if let Some(close) = chars[i..].iter().position(|&c| c == ']').map(|p| p + i)
+                // [text](url) → text. The look-ahead is bounded so a line of a million `[`
+                // stays linear.
+                let window = |from: usize, len: usize| &chars[from..(from + len).min(chars.len())];
+                if let Some(close) = window(i, MAX_LINK_TEXT)
+                    .iter()
+                    .position(|&c| c == ']')
+                    .map(|p| p + i)
                     && chars.get(close + 1) == Some(&'(')
-                    && let Some(end) = chars[close..]
+                    && let Some(end) = window(close, MAX_LINK_TARGET)
                         .iter()
                         .position(|&c| c == ')')
                         .map(|p| p + close)
@@ -290,6 +306,100 @@ fn strip_inline_markdown(line: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// Deepest element nesting accepted in HTML. The parser's cost grows with the square of the
+/// depth (200k nested `<div>`s take minutes of CPU), so a hostile page is refused up front.
+const MAX_HTML_DEPTH: usize = 4096;
+
+/// Elements that never have content.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// Elements a sibling start tag closes implicitly (`<p>a<p>b`), so they do not nest by repetition.
+const SELF_CLOSING_BY_SIBLING: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "rb",
+    "rt", "rp", "colgroup", "caption",
+];
+
+/// Elements whose content is raw text: tags inside them are not tags.
+const RAW_TEXT_ELEMENTS: &[&str] = &["script", "style", "textarea", "title", "xmp", "plaintext"];
+
+/// An upper estimate of how deep `html` nests elements, from one linear scan of its tags:
+/// start tags open, end tags close; void and sibling-closed elements do not count, and `/>`
+/// closes only inside SVG or MathML (in HTML proper, `<div/>` stays open — as the parser sees it).
+/// Cheap enough to run before the real parser, whose cost is quadratic in the depth.
+fn html_nesting_bound(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let lower = |b: u8| b.to_ascii_lowercase();
+    let find = |from: usize, needle: &[u8]| -> Option<usize> {
+        bytes
+            .get(from..)?
+            .windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+            .map(|p| from + p)
+    };
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    let mut foreign = 0usize; // open <svg>/<math> elements
+    while let Some(offset) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'<'))
+    {
+        let open = i + offset;
+        let rest = &bytes[open + 1..];
+        if rest.starts_with(b"!--") {
+            i = find(open + 4, b"-->").map_or(bytes.len(), |p| p + 3);
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_start = open + 1 + usize::from(closing);
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
+        let tag_end = bytes[name_start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(bytes.len(), |p| name_start + p);
+        i = (tag_end + 1).min(bytes.len());
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name: String = bytes[name_start..name_start + name_len]
+            .iter()
+            .map(|&b| char::from(lower(b)))
+            .collect();
+        let counted = !VOID_ELEMENTS.contains(&name.as_str())
+            && !SELF_CLOSING_BY_SIBLING.contains(&name.as_str());
+        let is_foreign_root = name == "svg" || name == "math";
+        if closing {
+            if counted {
+                depth = depth.saturating_sub(1);
+            }
+            if is_foreign_root {
+                foreign = foreign.saturating_sub(1);
+            }
+            continue;
+        }
+        let self_closed = (foreign > 0 || is_foreign_root)
+            && tag_end > 0
+            && bytes.get(tag_end - 1) == Some(&b'/');
+        if is_foreign_root && !self_closed {
+            foreign += 1;
+        }
+        if RAW_TEXT_ELEMENTS.contains(&name.as_str()) && !self_closed {
+            let end_tag = format!("</{name}");
+            i = find(i, end_tag.as_bytes()).unwrap_or(bytes.len());
+            continue;
+        }
+        if counted && !self_closed {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
 }
 
 const SKIPPED_ELEMENTS: &[&str] = &[
@@ -364,28 +474,32 @@ fn html_to_text(html: &str) -> (Option<String>, String) {
     (title, text)
 }
 
-fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
-    match node.value() {
-        Node::Text(t) => out.push_str(t),
-        Node::Element(e) => {
-            let name = e.name();
-            if SKIPPED_ELEMENTS.contains(&name) {
-                return;
-            }
-            let block = BLOCK_ELEMENTS.contains(&name);
-            if block {
-                out.push('\n');
-            }
-            for child in node.children() {
-                walk(child, out);
-            }
-            if block {
-                out.push('\n');
-            }
-        }
-        _ => {
-            for child in node.children() {
-                walk(child, out);
+/// Visible text of the tree, depth-first. Iterative: a hostile page nested 100k levels deep
+/// must not overflow the stack.
+fn walk(root: ego_tree::NodeRef<'_, Node>, out: &mut String) {
+    use ego_tree::iter::Edge;
+    let mut skipping = 0usize;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(e) => {
+                    if skipping > 0 || SKIPPED_ELEMENTS.contains(&e.name()) {
+                        skipping += 1;
+                    } else if BLOCK_ELEMENTS.contains(&e.name()) {
+                        out.push('\n');
+                    }
+                }
+                Node::Text(t) if skipping == 0 => out.push_str(t),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(e) = node.value() {
+                    if skipping > 0 {
+                        skipping -= 1;
+                    } else if BLOCK_ELEMENTS.contains(&e.name()) {
+                        out.push('\n');
+                    }
+                }
             }
         }
     }
@@ -421,6 +535,7 @@ fn load_pdf(name: &str, bytes: &[u8]) -> Result<LoadedDocument> {
     if page_count == 0 {
         return Err(corrupt("it has no pages".into()));
     }
+    check_form_xobjects(&doc).map_err(corrupt)?;
     let title = pdf_title(&doc);
     // pdf-extract can panic on malformed content streams; a bad file must not take a worker down.
     let extracted = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
@@ -442,6 +557,84 @@ fn load_pdf(name: &str, bytes: &[u8]) -> Result<LoadedDocument> {
         title,
         pages,
     })
+}
+
+/// Deepest nesting of Form XObjects we accept.
+const MAX_FORM_DEPTH: usize = 32;
+
+/// pdf-extract follows Form XObjects (`/Name Do`) recursively without a depth limit, so a form
+/// that draws itself would overflow the stack and abort the process — which `catch_unwind`
+/// cannot stop. Refuse cycles and absurd nesting before extraction.
+fn check_form_xobjects(doc: &lopdf::Document) -> std::result::Result<(), String> {
+    fn xobjects(doc: &lopdf::Document, resources: &lopdf::Object) -> Vec<lopdf::ObjectId> {
+        let resources = match resources {
+            lopdf::Object::Reference(id) => doc.get_object(*id).ok(),
+            other => Some(other),
+        };
+        let Some(dict) = resources.and_then(|r| r.as_dict().ok()) else {
+            return Vec::new();
+        };
+        let xobjects = match dict.get(b"XObject") {
+            Ok(lopdf::Object::Reference(id)) => doc.get_object(*id).ok(),
+            Ok(other) => Some(other),
+            Err(_) => None,
+        };
+        xobjects
+            .and_then(|x| x.as_dict().ok())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|(_, v)| v.as_reference().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    fn visit(
+        doc: &lopdf::Document,
+        id: lopdf::ObjectId,
+        path: &mut Vec<lopdf::ObjectId>,
+    ) -> std::result::Result<(), String> {
+        if path.contains(&id) {
+            return Err(format!(
+                "Form XObject {} {} draws itself (a cycle)",
+                id.0, id.1
+            ));
+        }
+        if path.len() >= MAX_FORM_DEPTH {
+            return Err(format!(
+                "Form XObjects nested deeper than {MAX_FORM_DEPTH} levels"
+            ));
+        }
+        let Ok(lopdf::Object::Stream(stream)) = doc.get_object(id) else {
+            return Ok(());
+        };
+        let is_form = stream
+            .dict
+            .get(b"Subtype")
+            .and_then(|s| s.as_name())
+            .is_ok_and(|n| n == b"Form");
+        if !is_form {
+            return Ok(());
+        }
+        path.push(id);
+        if let Ok(resources) = stream.dict.get(b"Resources") {
+            for child in xobjects(doc, resources) {
+                visit(doc, child, path)?;
+            }
+        }
+        path.pop();
+        Ok(())
+    }
+    for page_id in doc.get_pages().values() {
+        let Ok(page) = doc.get_dictionary(*page_id) else {
+            continue;
+        };
+        if let Ok(resources) = page.get(b"Resources") {
+            for id in xobjects(doc, resources) {
+                visit(doc, id, &mut Vec::new())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn pdf_title(doc: &lopdf::Document) -> Option<String> {
@@ -527,6 +720,70 @@ mod tests {
         )?;
         assert_eq!(doc.title, "Council vote");
         assert!(doc.pages[0].text.contains("The council backed the plan."));
+        Ok(())
+    }
+
+    fn nested(depth: usize) -> String {
+        format!(
+            "{}deep text{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        )
+    }
+
+    /// Regression: 200k nested `<div>`s kept the HTML parser busy for about three minutes.
+    #[test]
+    fn absurdly_nested_html_is_refused_before_parsing() {
+        let err = load("deep.html", nested(200_000).as_bytes());
+        assert!(
+            matches!(&err, Err(Error::InvalidInput(m)) if m.contains("200000 levels deep")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn nesting_bound_ignores_void_sibling_closed_and_raw_text_tags() {
+        let flat = "<p>a<p>b<br><img src=x><li>c<li>d<input/>";
+        assert_eq!(html_nesting_bound(flat), 0);
+        // `/>` closes in SVG, not in HTML.
+        let svg = "<svg><path d='M0'/><path/><g><circle/></g></svg><div/><div/>";
+        assert_eq!(html_nesting_bound(svg), 2);
+        let raw = "<script>if (a<b) { x = '<div><div>'; }</script><div><span>t</span></div>";
+        assert_eq!(html_nesting_bound(raw), 2);
+        let commented = "<!-- <div><div><div> --><section><b>x</b></section>";
+        assert_eq!(html_nesting_bound(commented), 2);
+        let unclosed = "<div><div><font><font>text";
+        assert_eq!(html_nesting_bound(unclosed), 4);
+    }
+
+    #[test]
+    fn html_nested_to_the_limit_loads_without_overflowing_the_stack() -> Result<()> {
+        let html = nested(MAX_HTML_DEPTH);
+        let handle = std::thread::Builder::new()
+            .stack_size(2 << 20) // tokio's blocking-thread stack size
+            .spawn(move || {
+                load("deep.html", html.as_bytes()).map(|d| d.pages[0].text.contains("deep text"))
+            })
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let found = handle
+            .join()
+            .map_err(|_| Error::Internal("loader thread panicked".into()))??;
+        assert!(found);
+        Ok(())
+    }
+
+    /// Regression: every `[` scanned the rest of the line for `]`, so one long line of
+    /// brackets was quadratic.
+    #[test]
+    fn a_long_line_of_brackets_keeps_every_character() -> Result<()> {
+        let md = format!(
+            "Opening words {} closing words\nSee [a link](http://x).\n",
+            "[".repeat(300_000)
+        );
+        let doc = load("brackets.md", md.as_bytes())?;
+        let text = &doc.pages[0].text;
+        assert_eq!(text.matches('[').count(), 300_000);
+        assert!(text.contains(" closing words\nSee a link."));
         Ok(())
     }
 

@@ -260,15 +260,17 @@ impl Retriever {
         ranked.truncate(k);
 
         let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+        let fused: HashMap<i64, f64> = ranked.into_iter().collect();
+        // Chunks deleted since the lists were built are skipped; scores follow their chunk.
         let records = self.store.chunks(&ids)?;
         let mut hits = Vec::with_capacity(records.len());
-        for (record, (_, score)) in records.into_iter().zip(ranked) {
+        for record in records {
             hits.push(Hit {
                 entities: self.store.chunk_entities(record.id)?,
                 ranks: ranks.get(&record.id).copied().unwrap_or_default(),
+                score: fused.get(&record.id).copied().unwrap_or_default(),
                 chunk_id: record.id,
                 text: record.text,
-                score,
                 document: record.document,
                 page: record.page,
             });

@@ -31,6 +31,8 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotReady(String),
+    #[error("the request took longer than {0}s and was abandoned; try again or narrow it")]
+    Timeout(u64),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -86,6 +88,7 @@ impl ApiError {
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "overloaded"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use sociograph_core::Error as CoreError;
 use sociograph_core::ingest::{Pipeline, Prepared};
 use sociograph_store::{JobStatus, Store};
 use tokio::sync::{mpsc, watch};
@@ -127,7 +128,7 @@ async fn run_job(pipeline: &Arc<Pipeline>, job: Job) {
                 JobStatus::Failed,
                 "failed",
                 0.0,
-                Some(&e.to_string()),
+                Some(&public_reason(&e)),
             );
         }
         Err(e) => {
@@ -141,6 +142,36 @@ async fn run_job(pipeline: &Arc<Pipeline>, job: Job) {
                 Some("internal error during ingest"),
             );
         }
+    }
+}
+
+/// What a job's reader may see: input problems verbatim; backend failures without paths, SQL
+/// or provider replies (those go to the log).
+fn public_reason(e: &CoreError) -> String {
+    use sociograph_llm::Error as ModelError;
+    match e {
+        CoreError::Model(ModelError::Status { status, .. }) => {
+            format!("the language model provider answered HTTP {status}")
+        }
+        CoreError::Model(ModelError::Timeout { seconds, .. }) => {
+            format!("the language model provider did not answer within {seconds}s")
+        }
+        CoreError::Model(ModelError::Connect { .. }) => {
+            "the language model provider could not be reached".into()
+        }
+        CoreError::Model(_) => "the model failed on this document".into(),
+        CoreError::Store(_) | CoreError::Internal(_) => {
+            "internal error during ingest (details are in the server log)".into()
+        }
+        CoreError::InvalidInput(_)
+        | CoreError::UnsupportedType(_)
+        | CoreError::EmptyFile { .. }
+        | CoreError::TooLarge { .. }
+        | CoreError::EncryptedPdf { .. }
+        | CoreError::CorruptPdf { .. }
+        | CoreError::NoText { .. }
+        | CoreError::InvalidUtf8 { .. }
+        | CoreError::NotFound(_) => e.to_string(),
     }
 }
 

@@ -114,6 +114,16 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     next.run(request).await
 }
 
+/// Middleware: abandon a request after `request_timeout` with a JSON 503 (the same error
+/// contract as every other failure, unlike an empty-bodied timeout response).
+pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.settings.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout(limit.as_secs()).into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sociograph_core::retrieve::SearchResult;
 use sociograph_core::types::{DocumentId, Mode, Query as SearchQuery, TopK};
 use sociograph_store::{DocumentRecord, EntityRecord, JobRecord, JobStatus, RelationRecord};
-use tower_http::timeout::TimeoutLayer;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorBody};
@@ -50,9 +49,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/graph/entities", get(search_entities))
         .route("/api/graph/entities/{id}", get(get_entity))
         .merge(mutating)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            settings.request_timeout,
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::timeout,
         ))
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit));
 
@@ -100,9 +99,7 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> Response {
     let readiness = state.readiness();
-    let snapshot = state
-        .services_if_loaded()
-        .and_then(|s| s.store.generation().ok());
+    let snapshot = state.services_if_loaded().map(|s| s.store.generation());
     let body = Health {
         status: readiness.as_str(),
         version: state.settings.version.clone(),

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -33,7 +34,10 @@ pub struct Store {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     index: VectorIndex,
-    dirty: Mutex<bool>,
+    /// The index changed since it was last saved. Read and written under the writer lock.
+    dirty: AtomicBool,
+    /// The committed write generation (mirrors `meta.generation`).
+    generation: AtomicU64,
 }
 
 const READER_POOL_MAX: usize = 16;
@@ -129,12 +133,16 @@ impl Store {
 
         let generation = read_generation(&conn)?;
         let vector_dir = data_dir.join("vector_store");
-        let index = match VectorIndex::load_if_current(
+        let chunk_count: i64 = conn.query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))?;
+        let loaded = VectorIndex::load_if_current(
             &vector_dir,
             &embedder_id,
             options.dimensions,
             generation,
-        )? {
+        )?
+        // A saved index that lost vectors (a failed update after a commit) is stale too.
+        .filter(|index| index.len() as i64 == chunk_count);
+        let index = match loaded {
             Some(index) => index,
             None => {
                 let index = VectorIndex::empty(&vector_dir, &embedder_id, options.dimensions)?;
@@ -160,7 +168,8 @@ impl Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             index,
-            dirty: Mutex::new(false),
+            dirty: AtomicBool::new(false),
+            generation: AtomicU64::new(generation),
         })
     }
 
@@ -371,15 +380,17 @@ impl Store {
         }
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        drop(conn);
-
+        // Still holding the writer: no flush or other write can interleave between the commit
+        // and the index update, so a saved index always matches its generation.
+        self.generation.store(generation, Ordering::SeqCst);
+        self.dirty.store(true, Ordering::SeqCst);
         self.index.add_all(
             doc.chunks
                 .iter()
                 .zip(&chunk_ids)
                 .map(|(c, id)| (*id, c.embedding.as_slice())),
         )?;
-        self.mark_dirty(generation);
+        drop(conn);
         Ok(InsertOutcome::Inserted { chunk_ids })
     }
 
@@ -420,29 +431,26 @@ impl Store {
         )?;
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        drop(conn);
+        self.generation.store(generation, Ordering::SeqCst);
+        self.dirty.store(true, Ordering::SeqCst);
         self.index.remove_all(chunk_ids)?;
-        self.mark_dirty(generation);
+        drop(conn);
         self.flush_index()?;
         self.remove_upload(&hash);
         Ok(true)
     }
 
-    fn mark_dirty(&self, _generation: u64) {
-        *self.dirty.lock().unwrap_or_else(|e| e.into_inner()) = true;
-    }
-
     /// Save the vector index if anything changed since the last save.
     pub fn flush_index(&self) -> Result<()> {
-        let mut dirty = self.dirty.lock().unwrap_or_else(|e| e.into_inner());
-        if !*dirty {
+        // The writer lock orders saves after the commits and index updates they reflect.
+        let _writer = self.writer();
+        if !self.dirty.swap(false, Ordering::SeqCst) {
             return Ok(());
         }
-        // Hold the writer so the generation read matches the index contents.
-        let conn = self.writer();
-        let generation = read_generation(&conn)?;
-        self.index.save(generation)?;
-        *dirty = false;
+        if let Err(e) = self.index.save(self.generation.load(Ordering::SeqCst)) {
+            self.dirty.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -491,9 +499,10 @@ impl Store {
         })
     }
 
-    /// The write generation: bumped by every committed document insert or delete.
-    pub fn generation(&self) -> Result<u64> {
-        self.read(read_generation)
+    /// The write generation: bumped by every committed document insert or delete. Cheap (no
+    /// I/O), so health checks can report it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     pub fn vector_count(&self) -> usize {

@@ -267,7 +267,14 @@ impl Settings {
             .map_err(|e| {
                 // toml appends the location on later lines; the key path already says where.
                 let inner = e.inner().to_string();
-                let reason = inner.lines().next().unwrap_or_default().trim().to_owned();
+                let path = e.path().to_string();
+                // Never echo a secret's value back, even a malformed one.
+                let reason = if path.contains("api_key") {
+                    "malformed value (not shown: it is a secret); api_keys is a list of strings"
+                        .to_owned()
+                } else {
+                    inner.lines().next().unwrap_or_default().trim().to_owned()
+                };
                 anyhow::anyhow!("invalid setting `{}`: {reason}", e.path())
             })?;
         Ok(settings)
@@ -394,6 +401,19 @@ mod tests {
         let s = Settings::load_from(None, env(&[("SOCIOGRAPH__LLM__API_KEY", "sk-very-secret")]))?;
         assert!(!format!("{s:?}").contains("sk-very-secret"));
         Ok(())
+    }
+
+    #[test]
+    fn a_malformed_secret_is_not_echoed_in_the_error() {
+        let err = Settings::load_from(
+            None,
+            env(&[("SOCIOGRAPH__SERVER__API_KEYS", "sk-live-123")]),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("server.api_keys"), "{err}");
+        assert!(!err.contains("sk-live-123"), "{err}");
     }
 
     #[test]

@@ -91,6 +91,17 @@ async fn encrypted_pdf_is_rejected_with_422() {
     rejected(&app, r, 422, "encrypted_pdf", "encrypted").await;
 }
 
+/// Regression: a self-referencing Form XObject made pdf-extract recurse until the stack
+/// overflowed, aborting the whole server.
+#[tokio::test]
+async fn pdf_whose_form_draws_itself_is_rejected_and_the_server_survives() {
+    let app = app_with_a_document().await;
+    let r = app
+        .upload("loop.pdf", fixture("testdata/bad/self-form.pdf"))
+        .await;
+    rejected(&app, r, 422, "corrupt_pdf", "cycle").await;
+}
+
 #[tokio::test]
 async fn image_only_pdf_is_rejected_with_422() {
     let app = app_with_a_document().await;
