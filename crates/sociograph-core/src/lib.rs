@@ -1,9 +1,12 @@
 //! SocioGraph's domain logic, shared by the CLI and the HTTP server.
 //!
 //! `ingest` turns bytes into a stored document (load → chunk → embed → extract → index);
-//! `retrieve` answers queries by fusing keyword, vector and graph rankings. This crate never
+//! `retrieve` answers queries by fusing keyword, vector and graph rankings; `answer` turns
+//! retrieved sources into a cited answer (through a language model, or extractively). This crate never
 //! touches HTTP; storage and models come from `sociograph-store` and `sociograph-llm`.
 
+pub mod answer;
+pub mod cache;
 pub mod chunk;
 mod error;
 pub mod extract;

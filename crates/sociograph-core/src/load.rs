@@ -402,6 +402,10 @@ fn html_nesting_bound(html: &str) -> usize {
     deepest
 }
 
+/// Inline elements that render as separate items (a row of links in a menu bar), so their
+/// text must not run into the next word.
+const SEPARATE_INLINE_ELEMENTS: &[&str] = &["a", "button", "label", "option"];
+
 const SKIPPED_ELEMENTS: &[&str] = &[
     "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object",
 ];
@@ -498,6 +502,8 @@ fn walk(root: ego_tree::NodeRef<'_, Node>, out: &mut String) {
                         skipping -= 1;
                     } else if BLOCK_ELEMENTS.contains(&e.name()) {
                         out.push('\n');
+                    } else if SEPARATE_INLINE_ELEMENTS.contains(&e.name()) {
+                        out.push(' ');
                     }
                 }
             }
@@ -706,6 +712,15 @@ mod tests {
                     <nav>Menu</nav><p>Mayor <b>Lund</b> spoke.</p></body></html>";
         let doc = load("a.html", html.as_bytes())?;
         assert_eq!(doc.title, "T");
+        let menu = load(
+            "m.html",
+            b"<div><a href=/>Home</a><a href=/news>News</a></div><p>Body text here.</p>",
+        )?;
+        assert!(
+            menu.pages[0].text.starts_with("Home News\n"),
+            "{:?}",
+            menu.pages[0].text
+        );
         assert!(doc.pages[0].text.contains("Mayor Lund spoke."));
         assert!(!doc.pages[0].text.contains("var x"));
         assert!(!doc.pages[0].text.contains(".a{}"));

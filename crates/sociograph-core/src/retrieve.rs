@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use sociograph_llm::Embedder;
+use sociograph_llm::{Embedder, Reranker};
 use sociograph_store::textnorm;
 use sociograph_store::{DocumentRef, EntitySummary, Store};
 
@@ -59,6 +59,8 @@ pub struct Timings {
     pub vector_ms: f64,
     pub keyword_ms: f64,
     pub graph_ms: f64,
+    /// Zero unless a reranker is configured.
+    pub rerank_ms: f64,
     pub total_ms: f64,
 }
 
@@ -69,7 +71,19 @@ pub struct SearchResult {
     pub mode: Mode,
     /// Entities recognised in the query (the graph's starting points).
     pub matched_entities: Vec<EntitySummary>,
+    /// The hits were reordered by the reranker (false when none is configured or it failed;
+    /// a failure is logged and the fused order kept).
+    pub reranked: bool,
     pub timings: Timings,
+}
+
+/// The optional cross-encoder stage after fusion.
+pub struct Rerank {
+    pub reranker: Reranker,
+    /// Runs the async client from the blocking retrieval thread.
+    pub runtime: tokio::runtime::Handle,
+    /// How many fused candidates the reranker scores (at least `k`).
+    pub candidates: usize,
 }
 
 /// One retriever's output: its name, its weight in the fusion, and (chunk, native score) best
@@ -79,6 +93,7 @@ type RankedList = (&'static str, f64, Vec<(i64, f64)>);
 pub struct Retriever {
     pub store: Arc<Store>,
     pub embedder: Arc<dyn Embedder>,
+    pub rerank: Option<Rerank>,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -257,6 +272,20 @@ impl Retriever {
         }
         let mut ranked: Vec<(i64, f64)> = scores.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut reranked = false;
+        if let Some(rerank) = &self.rerank {
+            let t = Instant::now();
+            let _s = tracing::info_span!("rerank").entered();
+            ranked.truncate(rerank.candidates.max(k));
+            match self.rerank(rerank, query.as_str(), &ranked) {
+                Ok(order) => {
+                    ranked = order;
+                    reranked = true;
+                }
+                Err(e) => tracing::warn!(error = %e, "reranker failed; keeping the fused order"),
+            }
+            timings.rerank_ms = ms(t);
+        }
         ranked.truncate(k);
 
         let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
@@ -280,8 +309,28 @@ impl Retriever {
             hits,
             mode,
             matched_entities,
+            reranked,
             timings,
         })
+    }
+
+    /// `ranked` reordered by the cross-encoder, each with its relevance score.
+    fn rerank(
+        &self,
+        rerank: &Rerank,
+        query: &str,
+        ranked: &[(i64, f64)],
+    ) -> Result<Vec<(i64, f64)>> {
+        let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+        let records = self.store.chunks(&ids)?;
+        let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+        let order = rerank
+            .runtime
+            .block_on(rerank.reranker.rerank(query, &texts))?;
+        Ok(order
+            .into_iter()
+            .filter_map(|(i, score)| records.get(i).map(|r| (r.id, score)))
+            .collect())
     }
 }
 

@@ -102,6 +102,71 @@ impl Mode {
     }
 }
 
+/// The language an answer is wanted in: a BCP 47 tag such as `ar`, `en` or `pt-BR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Language(String);
+
+impl Language {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let tag = raw.trim();
+        let mut parts = tag.split(['-', '_']);
+        let primary = parts.next().unwrap_or_default();
+        let primary_ok =
+            (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !primary_ok || !rest_ok || tag.len() > 35 {
+            return Err(Error::InvalidInput(format!(
+                "language {raw:?} is not a language tag; use a code such as \"ar\", \"en\" or \"fr\""
+            )));
+        }
+        Ok(Language(tag.replace('_', "-")))
+    }
+
+    /// The primary language subtag, lower-cased (`pt-BR` → `pt`).
+    pub fn primary(&self) -> String {
+        self.0
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The language's English name for prompts (the tag itself when not in the short list).
+    pub fn name(&self) -> String {
+        let name = match self.primary().as_str() {
+            "ar" => "Arabic",
+            "en" => "English",
+            "fr" => "French",
+            "es" => "Spanish",
+            "de" => "German",
+            "it" => "Italian",
+            "pt" => "Portuguese",
+            "nl" => "Dutch",
+            "ru" => "Russian",
+            "uk" => "Ukrainian",
+            "tr" => "Turkish",
+            "fa" => "Persian",
+            "ur" => "Urdu",
+            "he" => "Hebrew",
+            "hi" => "Hindi",
+            "zh" => "Chinese",
+            "ja" => "Japanese",
+            "ko" => "Korean",
+            "sv" => "Swedish",
+            "no" | "nb" => "Norwegian",
+            "da" => "Danish",
+            "pl" => "Polish",
+            _ => return format!("the language with the tag {}", self.0),
+        };
+        name.to_owned()
+    }
+}
+
 /// A document id: `doc_` + 16 hex digits of the content's SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DocumentId(String);
@@ -159,6 +224,24 @@ mod tests {
         assert!(TopK::parse(0).is_err());
         assert!(TopK::parse(101).is_err());
         assert_eq!(TopK::parse(5).map(TopK::get).ok(), Some(5));
+    }
+
+    #[test]
+    fn language_tags_are_checked_and_named() {
+        assert_eq!(
+            Language::parse(" ar ").map(|l| l.name()).ok().as_deref(),
+            Some("Arabic")
+        );
+        assert_eq!(
+            Language::parse("pt_BR")
+                .map(|l| l.primary())
+                .ok()
+                .as_deref(),
+            Some("pt")
+        );
+        for bad in ["", "arabic language", "a", "en-", "../x"] {
+            assert!(Language::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,19 +1,29 @@
-//! The OpenAI-compatible HTTP client: `/chat/completions` (and the transport that
-//! `/embeddings` shares).
+//! The OpenAI-compatible HTTP client: `/chat/completions` (plain and streamed) and the transport
+//! that `/embeddings` and `/rerank` share.
 //!
 //! Works with OpenRouter, OpenAI, vLLM, Ollama, TGI and LiteLLM by base URL + key. Each request
-//! has a timeout; 429, 5xx and connection failures are retried a bounded number of times with
-//! jittered exponential backoff, honouring `Retry-After`; a semaphore bounds concurrent calls.
+//! has a timeout (for streams: the longest silence between two chunks); 429, 5xx and connection
+//! failures are retried a bounded number of times with jittered exponential backoff, honouring
+//! `Retry-After`; a semaphore bounds concurrent calls, and callers that must not queue (a user
+//! waiting for an answer) get [`Error::Busy`] instead of waiting forever. Deterministic calls
+//! can be served from a [`ResponseCache`].
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::{Stream, StreamExt};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
+use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{Error, Result};
+
+/// Extra headers for each outgoing request, computed at send time (the W3C `traceparent` of
+/// the current span, for example). Installed by the binary's telemetry.
+pub type HeaderHook = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
 
 /// How to reach an OpenAI-compatible server.
 #[derive(Clone)]
@@ -21,6 +31,7 @@ pub struct ClientConfig {
     /// e.g. `https://openrouter.ai/api/v1` or `http://127.0.0.1:8080/v1`.
     pub base_url: String,
     pub api_key: Option<SecretString>,
+    /// Whole-request limit for plain calls; longest gap between chunks for streams.
     pub timeout: Duration,
     pub max_retries: u32,
     pub max_concurrency: usize,
@@ -36,6 +47,14 @@ impl std::fmt::Debug for ClientConfig {
             .field("max_concurrency", &self.max_concurrency)
             .finish()
     }
+}
+
+/// Stored replies to deterministic requests, keyed by a hash of the whole request.
+///
+/// Implementations are blocking and expected to be fast (a local database).
+pub trait ResponseCache: Send + Sync {
+    fn get(&self, key: &str) -> Option<String>;
+    fn put(&self, key: &str, model: &str, reply: &str);
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -66,6 +85,14 @@ pub struct ChatOptions {
     pub max_tokens: Option<u32>,
     /// Ask for `response_format: {"type": "json_object"}` (servers that ignore it still work).
     pub json: bool,
+    /// The request is deterministic: answer it from the response cache when possible and
+    /// store the reply.
+    pub cache: bool,
+    /// Longest wait for a free concurrency slot; `None` waits as long as it takes.
+    pub queue_wait: Option<Duration>,
+    /// Retry a request that timed out. Right for background work; a person waiting for an
+    /// answer would rather hear "timed out" once than wait for every retry to time out too.
+    pub retry_timeouts: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,8 +107,24 @@ pub struct Usage {
 pub struct ChatReply {
     pub content: String,
     pub model: String,
-    pub usage: Usage,
+    /// Tokens the provider reported (`None` if it reported none); zero for a cached reply,
+    /// which spent nothing.
+    pub usage: Option<Usage>,
+    pub cached: bool,
 }
+
+/// One piece of a streamed completion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamChunk {
+    /// More answer text.
+    Delta(String),
+    /// Token usage, when the provider reports it (usually with the last chunk).
+    Usage(Usage),
+}
+
+/// A streamed completion: chunks in order, ending after the provider's `[DONE]`. An error item
+/// ends the stream (the provider failed mid-answer or went silent too long).
+pub type ChatStream = Pin<Box<dyn Stream<Item = Result<StreamChunk>> + Send>>;
 
 /// A shared, cloneable client.
 #[derive(Clone)]
@@ -89,6 +132,8 @@ pub struct ChatClient {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
     permits: Arc<Semaphore>,
+    cache: Option<Arc<dyn ResponseCache>>,
+    headers: Option<HeaderHook>,
 }
 
 #[derive(Deserialize)]
@@ -97,7 +142,7 @@ struct CompletionBody {
     model: String,
     choices: Vec<Choice>,
     #[serde(default)]
-    usage: Usage,
+    usage: Option<Usage>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +156,9 @@ struct ReplyMessage {
     content: Option<String>,
 }
 
+/// The request's retry outcome: the error and the server's `Retry-After`, if any.
+type Attempt<T> = std::result::Result<T, (Error, Option<Duration>)>;
+
 impl ChatClient {
     pub fn new(config: ClientConfig) -> Result<Self> {
         if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
@@ -119,8 +167,8 @@ impl ChatClient {
                 config.base_url
             )));
         }
+        // No client-wide timeout: plain calls set one per request, streams time each chunk.
         let http = reqwest::Client::builder()
-            .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(5).min(config.timeout))
             .build()
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -129,34 +177,79 @@ impl ChatClient {
             http,
             config: Arc::new(config),
             permits,
+            cache: None,
+            headers: None,
         })
+    }
+
+    /// The same client (sharing its concurrency limit) with a response cache.
+    pub fn with_cache(mut self, cache: Arc<dyn ResponseCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The same client (sharing its concurrency limit) adding `hook`'s headers to each request.
+    pub fn with_headers(mut self, hook: HeaderHook) -> Self {
+        self.headers = Some(hook);
+        self
     }
 
     pub fn base_url(&self) -> &str {
         &self.config.base_url
     }
 
+    pub fn timeout(&self) -> Duration {
+        self.config.timeout
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/{}", self.config.base_url.trim_end_matches('/'), path)
     }
 
-    /// POST `body` as JSON to `path` under the base URL, with retries; returns the JSON reply.
-    pub async fn post_json(
+    async fn permit(&self, wait: Option<Duration>) -> Result<OwnedSemaphorePermit> {
+        let acquire = self.permits.clone().acquire_owned();
+        let permit = match wait {
+            None => acquire.await,
+            Some(wait) => tokio::time::timeout(wait, acquire)
+                .await
+                .map_err(|_| Error::Busy {
+                    limit: self.config.max_concurrency,
+                })?,
+        };
+        permit.map_err(|_| Error::Config("the model client is shut down".into()))
+    }
+
+    fn request(&self, url: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        let mut request = self.http.post(url).json(body);
+        if let Some(key) = &self.config.api_key {
+            request = request.bearer_auth(key.expose_secret());
+        }
+        if let Some(hook) = &self.headers {
+            for (name, value) in hook() {
+                request = request.header(name, value);
+            }
+        }
+        request
+    }
+
+    /// Run `once` until it succeeds, fails for good, or the retries run out.
+    async fn with_retries<T, F, Fut>(
         &self,
-        path: &str,
-        body: &serde_json::Value,
-    ) -> Result<serde_json::Value> {
-        let url = self.url(path);
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Config("client is shut down".into()))?;
+        url: &str,
+        retry_timeouts: bool,
+        mut once: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Attempt<T>>,
+    {
+        let retryable =
+            |e: &Error| e.is_retryable() && (retry_timeouts || !matches!(e, Error::Timeout { .. }));
         let mut attempt = 0u32;
         loop {
-            match self.post_once(&url, body).await {
+            match once().await {
                 Ok(v) => return Ok(v),
-                Err((e, retry_after)) if e.is_retryable() && attempt < self.config.max_retries => {
+                Err((e, retry_after)) if retryable(&e) && attempt < self.config.max_retries => {
                     attempt += 1;
                     let backoff = retry_after.unwrap_or_else(|| {
                         let base = 250u64 * 2u64.pow(attempt - 1);
@@ -172,50 +265,83 @@ impl ChatClient {
         }
     }
 
-    async fn post_once(
+    /// POST `body` as JSON to `path` under the base URL, with retries; returns the JSON reply.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        self.post_json_with(path, body, None, true).await
+    }
+
+    async fn post_json_with(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        queue_wait: Option<Duration>,
+        retry_timeouts: bool,
+    ) -> Result<serde_json::Value> {
+        let url = self.url(path);
+        let _permit = self.permit(queue_wait).await?;
+        self.with_retries(&url, retry_timeouts, || async {
+            let response = self.send(&url, body, Some(self.config.timeout)).await?;
+            response
+                .json::<serde_json::Value>()
+                .await
+                .map_err(|e| (self.transport_error(&url, e), None))
+        })
+        .await
+    }
+
+    /// Send one request; a non-2xx status is an error carrying the server's `Retry-After`.
+    async fn send(
         &self,
         url: &str,
         body: &serde_json::Value,
-    ) -> std::result::Result<serde_json::Value, (Error, Option<Duration>)> {
-        let mut request = self.http.post(url).json(body);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key.expose_secret());
+        timeout: Option<Duration>,
+    ) -> Attempt<reqwest::Response> {
+        let mut request = self.request(url, body);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
         }
-        let response = request
-            .send()
+        let send = request.send();
+        // A stream's headers must arrive within the timeout too.
+        let response = tokio::time::timeout(self.config.timeout, send)
             .await
+            .map_err(|_| (self.timeout_error(url), None))?
             .map_err(|e| (self.transport_error(url, e), None))?;
         let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let text = response.text().await.unwrap_or_default();
-            let body: String = text.chars().take(500).collect();
-            return Err((
-                Error::Status {
-                    url: url.to_owned(),
-                    status: status.as_u16(),
-                    body,
-                },
-                retry_after,
-            ));
+        if status.is_success() {
+            return Ok(response);
         }
-        response
-            .json::<serde_json::Value>()
-            .await
-            .map_err(|e| (self.transport_error(url, e), None))
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = response.text().await.unwrap_or_default();
+        let body: String = text.chars().take(500).collect();
+        Err((
+            Error::Status {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                body,
+            },
+            retry_after,
+        ))
+    }
+
+    fn timeout_error(&self, url: &str) -> Error {
+        Error::Timeout {
+            url: url.to_owned(),
+            seconds: self.config.timeout.as_secs(),
+        }
     }
 
     fn transport_error(&self, url: &str, e: reqwest::Error) -> Error {
         if e.is_timeout() {
-            Error::Timeout {
-                url: url.to_owned(),
-                seconds: self.config.timeout.as_secs(),
-            }
+            self.timeout_error(url)
         } else if e.is_decode() {
             Error::BadReply(e.to_string())
         } else {
@@ -226,18 +352,21 @@ impl ChatClient {
         }
     }
 
-    /// One non-streaming chat completion.
-    pub async fn chat(
-        &self,
+    fn body(
         model: &str,
         messages: &[ChatMessage],
         options: &ChatOptions,
-    ) -> Result<ChatReply> {
+        stream: bool,
+    ) -> serde_json::Value {
         let mut body = serde_json::json!({
             "model": model,
             "messages": messages,
-            "stream": false,
+            "stream": stream,
         });
+        if stream {
+            // OpenAI, OpenRouter and vLLM then report usage in the last chunk.
+            body["stream_options"] = serde_json::json!({"include_usage": true});
+        }
         if let Some(t) = options.temperature {
             body["temperature"] = serde_json::json!(t);
         }
@@ -247,7 +376,37 @@ impl ChatClient {
         if options.json {
             body["response_format"] = serde_json::json!({"type": "json_object"});
         }
-        let value = self.post_json("chat/completions", &body).await?;
+        body
+    }
+
+    /// One non-streaming chat completion.
+    pub async fn chat(
+        &self,
+        model: &str,
+        messages: &[ChatMessage],
+        options: &ChatOptions,
+    ) -> Result<ChatReply> {
+        let body = Self::body(model, messages, options, false);
+        let cache = self.cache.as_ref().filter(|_| options.cache);
+        let key = cache.map(|_| cache_key(&body));
+        if let (Some(cache), Some(key)) = (cache, &key)
+            && let Some(content) = cache.get(key)
+        {
+            return Ok(ChatReply {
+                content,
+                model: model.to_owned(),
+                usage: Some(Usage::default()),
+                cached: true,
+            });
+        }
+        let value = self
+            .post_json_with(
+                "chat/completions",
+                &body,
+                options.queue_wait,
+                options.retry_timeouts,
+            )
+            .await?;
         let parsed: CompletionBody =
             serde_json::from_value(value).map_err(|e| Error::BadReply(e.to_string()))?;
         let content = parsed
@@ -256,6 +415,9 @@ impl ChatClient {
             .next()
             .and_then(|c| c.message.content)
             .ok_or_else(|| Error::BadReply("no choices[0].message.content".into()))?;
+        if let (Some(cache), Some(key)) = (cache, &key) {
+            cache.put(key, model, &content);
+        }
         Ok(ChatReply {
             content,
             model: if parsed.model.is_empty() {
@@ -264,6 +426,175 @@ impl ChatClient {
                 parsed.model
             },
             usage: parsed.usage,
+            cached: false,
         })
+    }
+
+    /// A streamed chat completion. Connection failures and error statuses are retried (and
+    /// returned here) before any text arrives; failures after that end the stream with an error.
+    pub async fn chat_stream(
+        &self,
+        model: &str,
+        messages: &[ChatMessage],
+        options: &ChatOptions,
+    ) -> Result<ChatStream> {
+        let body = Self::body(model, messages, options, true);
+        let url = self.url("chat/completions");
+        let permit = self.permit(options.queue_wait).await?;
+        let response = self
+            .with_retries(&url, options.retry_timeouts, || {
+                self.send(&url, &body, None)
+            })
+            .await?;
+        let state = SseState {
+            bytes: Box::pin(response.bytes_stream()),
+            buffer: Vec::new(),
+            pending: std::collections::VecDeque::new(),
+            finished: false,
+            saw_finish_reason: false,
+            idle: self.config.timeout,
+            url,
+            _permit: permit,
+        };
+        Ok(Box::pin(futures::stream::unfold(state, next_chunk)))
+    }
+}
+
+/// The cache key of a request: SHA-256 of its canonical JSON.
+fn cache_key(body: &serde_json::Value) -> String {
+    format!("{:x}", Sha256::digest(body.to_string().as_bytes()))
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// Server-Sent Events decoding state for one streamed completion.
+struct SseState {
+    bytes: ByteStream,
+    buffer: Vec<u8>,
+    pending: std::collections::VecDeque<Result<StreamChunk>>,
+    finished: bool,
+    saw_finish_reason: bool,
+    idle: Duration,
+    url: String,
+    /// Held until the stream is dropped: a streaming answer occupies a concurrency slot.
+    _permit: OwnedSemaphorePermit,
+}
+
+async fn next_chunk(mut state: SseState) -> Option<(Result<StreamChunk>, SseState)> {
+    loop {
+        if let Some(item) = state.pending.pop_front() {
+            if item.is_err() {
+                state.finished = true;
+                state.pending.clear();
+            }
+            return Some((item, state));
+        }
+        if state.finished {
+            return None;
+        }
+        match tokio::time::timeout(state.idle, state.bytes.next()).await {
+            Err(_) => {
+                state.pending.push_back(Err(Error::Timeout {
+                    url: state.url.clone(),
+                    seconds: state.idle.as_secs(),
+                }));
+            }
+            Ok(Some(Ok(bytes))) => {
+                state.buffer.extend_from_slice(&bytes);
+                decode_events(&mut state);
+            }
+            Ok(Some(Err(e))) => {
+                state.pending.push_back(Err(Error::Connect {
+                    url: state.url.clone(),
+                    reason: format!("the stream broke: {e}"),
+                }));
+            }
+            Ok(None) => {
+                // A trailing event without its blank line still counts.
+                state.buffer.extend_from_slice(b"\n\n");
+                decode_events(&mut state);
+                if !state.saw_finish_reason {
+                    state.pending.push_back(Err(Error::BadReply(
+                        "the stream ended before the answer was complete".into(),
+                    )));
+                }
+                state.finished = true;
+            }
+        }
+    }
+}
+
+/// Move every complete event from the buffer into `pending`.
+fn decode_events(state: &mut SseState) {
+    while let Some((end, sep)) = event_end(&state.buffer) {
+        let raw: Vec<u8> = state.buffer.drain(..end + sep).collect();
+        let text = String::from_utf8_lossy(&raw[..end]);
+        let data: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(|d| d.strip_prefix(' ').unwrap_or(d))
+            .collect();
+        if data.is_empty() {
+            continue; // a comment (": keep-alive") or a field we do not use
+        }
+        let data = data.join("\n");
+        if data.trim() == "[DONE]" {
+            state.saw_finish_reason = true;
+            state.finished = true;
+            state.buffer.clear();
+            return;
+        }
+        match serde_json::from_str::<serde_json::Value>(&data) {
+            Ok(event) => push_event(state, &event),
+            Err(e) => state.pending.push_back(Err(Error::BadReply(format!(
+                "undecodable stream event: {e}"
+            )))),
+        }
+    }
+}
+
+/// Byte offset of the end of the first complete event and the separator's length.
+fn event_end(buffer: &[u8]) -> Option<(usize, usize)> {
+    let lf = buffer.windows(2).position(|w| w == b"\n\n").map(|p| (p, 2));
+    let crlf = buffer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| (p, 4));
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn push_event(state: &mut SseState, event: &serde_json::Value) {
+    if let Some(error) = event.get("error").filter(|e| !e.is_null()) {
+        let message = error
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or("unspecified error");
+        state.pending.push_back(Err(Error::BadReply(format!(
+            "the provider failed mid-answer: {message}"
+        ))));
+        return;
+    }
+    if let Some(choice) = event.get("choices").and_then(|c| c.get(0)) {
+        if let Some(text) = choice
+            .get("delta")
+            .and_then(|d| d.get("content"))
+            .and_then(|c| c.as_str())
+            .filter(|t| !t.is_empty())
+        {
+            state
+                .pending
+                .push_back(Ok(StreamChunk::Delta(text.to_owned())));
+        }
+        if choice.get("finish_reason").is_some_and(|r| !r.is_null()) {
+            state.saw_finish_reason = true;
+        }
+    }
+    if let Some(usage) = event.get("usage").filter(|u| !u.is_null())
+        && let Ok(usage) = serde_json::from_value::<Usage>(usage.clone())
+    {
+        state.pending.push_back(Ok(StreamChunk::Usage(usage)));
     }
 }

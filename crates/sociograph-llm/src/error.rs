@@ -21,6 +21,8 @@ pub enum Error {
     Connect { url: String, reason: String },
     #[error("unexpected reply from the model server: {0}")]
     BadReply(String),
+    #[error("all {limit} model request slots are busy; try again shortly")]
+    Busy { limit: usize },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -34,7 +36,8 @@ impl Error {
             Error::Config(_)
             | Error::ModelLoad { .. }
             | Error::Inference(_)
-            | Error::BadReply(_) => false,
+            | Error::BadReply(_)
+            | Error::Busy { .. } => false,
         }
     }
 }

@@ -1,4 +1,6 @@
-//! Model access for SocioGraph: embedders and the OpenAI-compatible chat client.
+//! Model access for SocioGraph: embedders, the OpenAI-compatible chat client (plain and
+//! streamed, with retries, a concurrency limit and a response cache), the reranker, and the
+//! price table that turns token usage into USD.
 //!
 //! Owns every call that leaves the process for a model, and the in-process MiniLM model.
 //! It knows nothing of documents, storage or HTTP serving; `core` drives it.
@@ -10,12 +12,19 @@ mod hashing;
 #[cfg(feature = "local")]
 mod local;
 mod openai_embed;
+mod price;
+mod rerank;
 
-pub use chat::{ChatClient, ChatMessage, ChatOptions, ChatReply, ClientConfig, Usage};
+pub use chat::{
+    ChatClient, ChatMessage, ChatOptions, ChatReply, ChatStream, ClientConfig, HeaderHook,
+    ResponseCache, StreamChunk, Usage,
+};
 pub use embed::{Embedder, EmbedderKind};
 pub use error::{Error, Result};
 pub use hashing::HashingEmbedder;
 pub use openai_embed::OpenAiEmbedder;
+pub use price::{Price, PriceTable};
+pub use rerank::Reranker;
 
 /// Load the local all-MiniLM-L6-v2 embedder from a model directory.
 #[cfg(feature = "local")]

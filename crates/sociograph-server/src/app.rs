@@ -11,11 +11,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use sociograph_core::answer::{Answerer, Generator};
+use sociograph_core::cache::StoreCache;
 use sociograph_core::chunk::ChunkOptions;
 use sociograph_core::extract::Extractor;
 use sociograph_core::ingest::Pipeline;
-use sociograph_core::retrieve::Retriever;
-use sociograph_llm::Embedder;
+use sociograph_core::retrieve::{Rerank, Retriever};
+use sociograph_llm::{Embedder, ResponseCache};
 use sociograph_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -25,29 +27,62 @@ use crate::routes::router;
 use crate::settings::ServerSettings;
 use crate::state::{AppState, Readiness, Services};
 
+/// Builds the extractor once the store exists, handing it the store-backed LLM response cache.
+pub type ExtractorFactory = Box<dyn FnOnce(Arc<dyn ResponseCache>) -> Arc<dyn Extractor> + Send>;
+
+/// The models a backend runs with.
+pub struct Models {
+    pub embedder: Arc<dyn Embedder>,
+    pub extractor: ExtractorFactory,
+    /// The optional cross-encoder after fusion.
+    pub rerank: Option<Rerank>,
+    /// The language model for answers; `None` makes answers extractive.
+    pub generator: Option<Generator>,
+}
+
+impl Models {
+    /// `embedder` with the given extractor, no reranker and extractive answers.
+    pub fn basic(embedder: Arc<dyn Embedder>, extractor: Arc<dyn Extractor>) -> Self {
+        Models {
+            embedder,
+            extractor: Box::new(move |_| extractor),
+            rerank: None,
+            generator: None,
+        }
+    }
+}
+
 /// What the loader hands back: the opened data directory and the models.
 pub struct Backend {
     pub store: Arc<Store>,
     pub pipeline: Arc<Pipeline>,
     pub retriever: Arc<Retriever>,
+    pub answerer: Arc<Answerer>,
     pub embedder: String,
     pub extractor: String,
 }
 
 impl Backend {
-    /// Open the store at `data_dir` for `embedder` and wire the ingest pipeline and retriever.
+    /// Open the store at `data_dir` for the embedder and wire the ingest pipeline, retriever
+    /// and answerer.
     pub fn open(
         data_dir: &std::path::Path,
-        embedder: Arc<dyn Embedder>,
-        extractor: Arc<dyn Extractor>,
+        models: Models,
         chunking: ChunkOptions,
         max_bytes: u64,
     ) -> sociograph_store::Result<Backend> {
+        let Models {
+            embedder,
+            extractor,
+            rerank,
+            generator,
+        } = models;
         let store = Arc::new(Store::open(&StoreOptions {
             data_dir: data_dir.to_path_buf(),
             embedder: embedder.id().to_owned(),
             dimensions: embedder.dimensions(),
         })?);
+        let extractor = extractor(Arc::new(StoreCache(store.clone())));
         let pipeline = Arc::new(Pipeline {
             store: store.clone(),
             embedder: embedder.clone(),
@@ -58,6 +93,12 @@ impl Backend {
         let retriever = Arc::new(Retriever {
             store: store.clone(),
             embedder: embedder.clone(),
+            rerank,
+        });
+        let answerer = Arc::new(Answerer {
+            retriever: retriever.clone(),
+            store: store.clone(),
+            generator,
         });
         Ok(Backend {
             embedder: embedder.id().to_owned(),
@@ -65,6 +106,7 @@ impl Backend {
             store,
             pipeline,
             retriever,
+            answerer,
         })
     }
 }
@@ -157,6 +199,7 @@ impl Application {
                 store: backend.store,
                 pipeline: backend.pipeline,
                 retriever: backend.retriever,
+                answerer: backend.answerer,
                 jobs: queue,
                 embedder: backend.embedder,
                 extractor: backend.extractor,

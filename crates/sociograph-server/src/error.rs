@@ -7,6 +7,28 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sociograph_core::Error as CoreError;
+use sociograph_llm::Error as ModelError;
+
+/// What a client may see of a model failure: the provider's status, our timeout, or our own
+/// limit — never the provider's URL or reply body (those go to the log).
+pub fn model_failure_message(e: &ModelError) -> String {
+    match e {
+        ModelError::Status { status, .. } => {
+            format!("the language model provider answered HTTP {status}")
+        }
+        ModelError::Timeout { seconds, .. } => {
+            format!("the language model provider did not answer within {seconds}s")
+        }
+        ModelError::Connect { .. } => "the language model provider could not be reached".into(),
+        ModelError::BadReply(_) => {
+            "the language model provider sent a reply we could not use".into()
+        }
+        ModelError::Busy { .. } => e.to_string(),
+        ModelError::Config(_) | ModelError::ModelLoad { .. } | ModelError::Inference(_) => {
+            "the model failed".into()
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -64,17 +86,15 @@ impl ApiError {
                 CoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 CoreError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
                 CoreError::Model(m) => match m {
-                    sociograph_llm::Error::Timeout { .. } => {
-                        (StatusCode::GATEWAY_TIMEOUT, "model_timeout")
-                    }
-                    sociograph_llm::Error::Status { .. }
-                    | sociograph_llm::Error::Connect { .. }
-                    | sociograph_llm::Error::BadReply(_) => {
+                    ModelError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "model_timeout"),
+                    ModelError::Status { .. } | ModelError::Connect { .. } => {
                         (StatusCode::BAD_GATEWAY, "model_unavailable")
                     }
-                    sociograph_llm::Error::Config(_)
-                    | sociograph_llm::Error::ModelLoad { .. }
-                    | sociograph_llm::Error::Inference(_) => {
+                    ModelError::BadReply(_) => (StatusCode::BAD_GATEWAY, "model_bad_reply"),
+                    ModelError::Busy { .. } => (StatusCode::TOO_MANY_REQUESTS, "model_busy"),
+                    ModelError::Config(_)
+                    | ModelError::ModelLoad { .. }
+                    | ModelError::Inference(_) => {
                         (StatusCode::INTERNAL_SERVER_ERROR, "model_error")
                     }
                 },
@@ -100,43 +120,49 @@ impl From<sociograph_store::Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and body a client sees. Server-side causes are logged here, once.
+    pub fn to_body(&self) -> (StatusCode, ErrorBody) {
         let (status, error_type) = self.parts();
-        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-            tracing::error!(error = %self, error_type, "request failed");
-            match status {
-                StatusCode::BAD_GATEWAY => {
-                    "the language model provider failed; try again later".to_owned()
+        let message = match self {
+            ApiError::Core(CoreError::Model(m)) => {
+                if status.is_server_error() {
+                    tracing::error!(error = %self, error_type, "model call failed");
                 }
-                StatusCode::GATEWAY_TIMEOUT => {
-                    "the language model provider timed out; try again later".to_owned()
-                }
-                _ => "internal server error".to_owned(),
+                model_failure_message(m)
             }
-        } else {
-            self.to_string()
+            _ if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::error!(error = %self, error_type, "request failed");
+                "internal server error".to_owned()
+            }
+            _ => self.to_string(),
         };
-        let mut response = (
+        (
             status,
-            Json(ErrorBody {
+            ErrorBody {
                 error: message,
                 error_type,
-            }),
+            },
         )
-            .into_response();
-        if let ApiError::TooManyRequests {
-            retry_after_secs, ..
-        } = self
-        {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.to_body();
+        let mut response = (status, Json(body)).into_response();
+        let retry_after = match &self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(HeaderValue::from(*retry_after_secs)),
+            ApiError::Core(CoreError::Model(ModelError::Busy { .. })) => {
+                Some(HeaderValue::from_static("2"))
+            }
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(HeaderValue::from_static("1")),
+            _ => None,
+        };
+        if let Some(value) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

@@ -148,18 +148,8 @@ async fn run_job(pipeline: &Arc<Pipeline>, job: Job) {
 /// What a job's reader may see: input problems verbatim; backend failures without paths, SQL
 /// or provider replies (those go to the log).
 fn public_reason(e: &CoreError) -> String {
-    use sociograph_llm::Error as ModelError;
     match e {
-        CoreError::Model(ModelError::Status { status, .. }) => {
-            format!("the language model provider answered HTTP {status}")
-        }
-        CoreError::Model(ModelError::Timeout { seconds, .. }) => {
-            format!("the language model provider did not answer within {seconds}s")
-        }
-        CoreError::Model(ModelError::Connect { .. }) => {
-            "the language model provider could not be reached".into()
-        }
-        CoreError::Model(_) => "the model failed on this document".into(),
+        CoreError::Model(m) => crate::error::model_failure_message(m),
         CoreError::Store(_) | CoreError::Internal(_) => {
             "internal error during ingest (details are in the server log)".into()
         }

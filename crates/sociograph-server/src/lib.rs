@@ -11,11 +11,12 @@ mod error;
 mod jobs;
 mod limits;
 mod openapi;
+mod qa;
 mod routes;
 mod settings;
 mod state;
 
-pub use app::{Application, Backend, Loader};
+pub use app::{Application, Backend, ExtractorFactory, Loader, Models};
 pub use error::ApiError;
 pub use routes::router;
 pub use settings::{RateLimitSettings, ServerSettings};

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes;
+use crate::{qa, routes};
 
 struct BearerAuth;
 
@@ -25,6 +25,8 @@ impl Modify for BearerAuth {
         routes::health, routes::live, routes::search, routes::search_post,
         routes::upload_documents, routes::list_documents, routes::get_document, routes::delete_document,
         routes::get_job, routes::search_entities, routes::get_entity,
+        qa::ask, qa::ask_stream, qa::list_history, qa::get_history, qa::delete_history,
+        qa::clear_history,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -32,6 +34,7 @@ impl Modify for BearerAuth {
         (name = "search", description = "Retrieval"),
         (name = "documents", description = "Upload, list, delete; ingest jobs"),
         (name = "graph", description = "Entities and relations"),
+        (name = "answers", description = "Questions answered with cited sources; answer history"),
     )
 )]
 pub struct ApiDoc;

@@ -6,7 +6,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use serde::{Deserialize, Serialize};
 use sociograph_core::retrieve::SearchResult;
@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, ErrorBody};
 use crate::jobs::Job;
 use crate::state::{AppState, Readiness};
-use crate::{auth, limits, openapi};
+use crate::{auth, limits, openapi, qa};
 
 /// Most files accepted in one upload request.
 const MAX_FILES_PER_UPLOAD: usize = 10;
@@ -35,11 +35,22 @@ pub fn router(state: AppState) -> Router {
             "/api/documents/{id}",
             axum::routing::delete(delete_document),
         )
+        .route("/api/history", axum::routing::delete(qa::clear_history))
+        .route(
+            "/api/history/{id}",
+            axum::routing::delete(qa::delete_history),
+        )
         .layer(DefaultBodyLimit::max(body_limit))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
         ));
+
+    // Answers are bounded by the model client's own timeout and retries (which give a 504),
+    // not by the generic request timeout; a stream's body outlives any handler timeout anyway.
+    let answers = Router::new()
+        .route("/api/qa/ask", post(qa::ask))
+        .route("/api/qa/ask/stream", post(qa::ask_stream));
 
     let api = Router::new()
         .route("/search", get(search).post(search_post))
@@ -48,11 +59,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}", get(get_job))
         .route("/api/graph/entities", get(search_entities))
         .route("/api/graph/entities/{id}", get(get_entity))
+        .route("/api/history", get(qa::list_history))
+        .route("/api/history/{id}", get(qa::get_history))
         .merge(mutating)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::timeout,
         ))
+        .merge(answers)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit));
 
     Router::new()
@@ -74,7 +88,7 @@ async fn docs() -> Html<&'static str> {
 }
 
 /// Run blocking work (SQLite, the model) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -137,7 +151,7 @@ pub struct SearchParams {
     mode: Option<String>,
 }
 
-fn query_error(e: QueryRejection) -> ApiError {
+pub(crate) fn query_error(e: QueryRejection) -> ApiError {
     ApiError::BadRequest(format!("bad query string: {}", e.body_text()))
 }
 

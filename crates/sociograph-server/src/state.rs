@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use sociograph_core::answer::Answerer;
 use sociograph_core::ingest::Pipeline;
 use sociograph_core::retrieve::Retriever;
 use sociograph_store::Store;
@@ -37,6 +38,7 @@ pub struct Services {
     pub store: Arc<Store>,
     pub pipeline: Arc<Pipeline>,
     pub retriever: Arc<Retriever>,
+    pub answerer: Arc<Answerer>,
     pub jobs: JobQueue,
     pub embedder: String,
     pub extractor: String,

@@ -177,12 +177,12 @@ impl Store {
         &self.data_dir
     }
 
-    fn writer(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn writer(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Run `f` on a pooled read-only connection.
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
@@ -916,7 +916,7 @@ fn document_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRecord> {
     })
 }
 
-fn entity_summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntitySummary> {
+pub(crate) fn entity_summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntitySummary> {
     Ok(EntitySummary {
         id: r.get(0)?,
         name: r.get(1)?,

@@ -1,7 +1,8 @@
 //! Storage for SocioGraph: the data directory (`graph.db`, `vector_store/`, `uploads/`).
 //!
 //! `graph.db` is the source of truth: documents, chunks (with their embeddings), entities,
-//! aliases, mentions, relations with evidence, and ingest jobs. `vector_store/` is an ANN index
+//! aliases, mentions, relations with evidence, ingest jobs, question history and the LLM
+//! response cache. `vector_store/` is an ANN index
 //! derived from the embeddings in `graph.db`; it is rebuilt whenever its manifest does not match
 //! the database, so a crash between the SQLite commit and the index save loses nothing.
 //!
@@ -9,14 +10,18 @@
 
 mod db;
 mod error;
+mod history;
 mod lock;
 mod migrations;
+mod path;
 pub mod textnorm;
 mod types;
 mod vector;
 
 pub use db::{Store, StoreOptions};
 pub use error::{Error, Result};
+pub use history::{HistoryPage, HistoryRecord, NewHistory};
 pub use lock::DataDirLock;
+pub use path::PathStep;
 pub use types::*;
 pub use vector::{VectorHit, VectorIndex};

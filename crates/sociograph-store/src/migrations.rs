@@ -101,6 +101,31 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX jobs_by_status ON jobs(status);
     "#,
+    // 2: question history and the LLM response cache.
+    r#"
+    -- AUTOINCREMENT: an id is never reused, even after deletes, so links to answers stay true.
+    CREATE TABLE history (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at     TEXT NOT NULL,
+        query          TEXT NOT NULL,
+        answer         TEXT NOT NULL,
+        mode           TEXT NOT NULL,
+        retrieval_mode TEXT NOT NULL,
+        model          TEXT,
+        language       TEXT,
+        citations      TEXT NOT NULL,
+        timings        TEXT NOT NULL,
+        usage          TEXT
+    );
+
+    -- Replies to deterministic LLM calls (extraction), keyed by a hash of the whole request.
+    CREATE TABLE llm_cache (
+        key        TEXT PRIMARY KEY,
+        model      TEXT NOT NULL,
+        reply      TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -111,7 +111,7 @@ pub struct EntityRecord {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct EntitySummary {
     pub id: i64,
     pub name: String,

@@ -1,17 +1,20 @@
-//! Building the services from settings: embedder, store, extractor, pipeline, retriever.
+//! Building the services from settings: embedder, store, extractor, pipeline, retriever,
+//! reranker and answer generator.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use sociograph_core::answer::Generator;
 use sociograph_core::chunk::ChunkOptions;
-use sociograph_core::extract::{Extractor, LlmExtractor, OfflineExtractor};
+use sociograph_core::extract::{LlmExtractor, OfflineExtractor};
+use sociograph_core::retrieve::Rerank;
 use sociograph_llm::{
-    ChatClient, ClientConfig, Embedder, EmbedderKind, HashingEmbedder, OpenAiEmbedder,
+    ChatClient, ClientConfig, Embedder, EmbedderKind, HashingEmbedder, OpenAiEmbedder, Reranker,
 };
-use sociograph_server::Backend;
+use sociograph_server::{Backend, ExtractorFactory, Models};
 
-use crate::config::{ExtractorKind, Settings};
+use crate::config::{ExtractorKind, GeneratorKind, Settings};
 
 fn chat_client(settings: &Settings) -> anyhow::Result<ChatClient> {
     let base_url = settings
@@ -50,16 +53,65 @@ pub fn embedder(
     })
 }
 
+/// The answer generator the settings ask for (`None`: extractive answers).
+fn generator(settings: &Settings) -> anyhow::Result<Option<Generator>> {
+    let use_llm = match settings.answer.generator {
+        GeneratorKind::Extractive => false,
+        GeneratorKind::Llm => true,
+        GeneratorKind::Auto => settings.llm.base_url.is_some(),
+    };
+    if !use_llm {
+        return Ok(None);
+    }
+    Ok(Some(Generator {
+        client: chat_client(settings)?,
+        answer_model: settings.llm.answer_model.clone(),
+        translate_model: settings.llm.translate_model.clone(),
+        prices: settings.llm.prices.clone(),
+        temperature: settings.answer.temperature,
+        max_tokens: settings.answer.max_tokens,
+        queue_wait: Duration::from_secs_f64(settings.llm.queue_wait_secs),
+    }))
+}
+
+fn rerank(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Result<Option<Rerank>> {
+    let r = &settings.rerank;
+    if !r.enabled {
+        return Ok(None);
+    }
+    let client = ChatClient::new(ClientConfig {
+        base_url: r.base_url.clone(),
+        api_key: r.api_key.clone(),
+        timeout: Duration::from_secs(r.timeout_secs),
+        max_retries: 1,
+        max_concurrency: settings.llm.max_concurrency.max(1),
+    })?;
+    Ok(Some(Rerank {
+        reranker: Reranker::new(client, r.model.clone()),
+        runtime: runtime.clone(),
+        candidates: r.candidates,
+    }))
+}
+
 /// Open everything a command needs. Blocking; call from a blocking thread.
 pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Result<Backend> {
     let embedder = embedder(settings, runtime)?;
-    let extractor: Arc<dyn Extractor> = match settings.extractor.kind {
-        ExtractorKind::Offline => Arc::new(OfflineExtractor),
-        ExtractorKind::Llm => Arc::new(LlmExtractor::new(
-            chat_client(settings)?,
-            &settings.llm.extract_model,
-            runtime.clone(),
-        )),
+    let extractor: ExtractorFactory = match settings.extractor.kind {
+        ExtractorKind::Offline => Box::new(|_| Arc::new(OfflineExtractor)),
+        ExtractorKind::Llm => {
+            let client = chat_client(settings)?;
+            let model = settings.llm.extract_model.clone();
+            let runtime = runtime.clone();
+            Box::new(move |cache| {
+                Arc::new(LlmExtractor::new(client.with_cache(cache), &model, runtime))
+            })
+        }
+    };
+    let models = Models {
+        embedder,
+        extractor,
+        rerank: rerank(settings, runtime)?,
+        generator: generator(settings)?,
     };
     let chunking = ChunkOptions {
         target_chars: settings.ingest.chunk_target_chars,
@@ -69,8 +121,7 @@ pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Re
     };
     Backend::open(
         &settings.data_dir,
-        embedder,
-        extractor,
+        models,
         chunking,
         settings.server.max_upload_bytes,
     )

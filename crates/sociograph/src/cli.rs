@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use sociograph_llm::EmbedderKind;
 
-use crate::config::{ExtractorKind, LogFormat};
+use crate::config::{ExtractorKind, GeneratorKind, LogFormat};
 
 /// SocioGraph turns documents about people and power into a knowledge graph plus a hybrid
 /// search index, and serves them over HTTP.
@@ -40,6 +40,12 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Search the data directory and print ranked hits.
     Search(SearchArgs),
+    /// Answer a question from the data directory, citing the sources it uses.
+    ///
+    /// With a language model configured (SOCIOGRAPH_LLM_BASE_URL or OPENROUTER_API_KEY) the
+    /// answer streams to the terminal as it is written; without one it quotes the passages
+    /// that best match the question (an extractive answer).
+    Ask(AskArgs),
 }
 
 /// Flags shared by every command that opens a data directory.
@@ -156,4 +162,43 @@ pub struct SearchArgs {
     /// The query.
     #[arg(required = true, value_name = "QUERY", num_args = 1..)]
     pub query: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Retrieval mode for the sources: hybrid, naive (vector), keyword or local (graph).
+    #[arg(long, env = "SOCIOGRAPH_SEARCH_MODE", default_value = "hybrid")]
+    pub mode: String,
+
+    /// Number of sources given to the answer (1–100).
+    #[arg(
+        short = 'k',
+        long = "top-k",
+        env = "SOCIOGRAPH_ANSWER_TOP_K",
+        default_value_t = 6
+    )]
+    pub k: i64,
+
+    /// Translate the answer into this language (e.g. ar, fr) with the translation model.
+    #[arg(long, env = "SOCIOGRAPH_ANSWER_LANGUAGE", value_name = "TAG")]
+    pub language: Option<String>,
+
+    /// Answer with this model instead of the configured answer model.
+    #[arg(long, env = "SOCIOGRAPH_ANSWER_MODEL", value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Who writes the answer: auto (the model when one is configured), llm or extractive.
+    #[arg(long, env = "SOCIOGRAPH_GENERATOR", value_enum)]
+    pub generator: Option<GeneratorKind>,
+
+    /// Print the whole answer as JSON (no streaming).
+    #[arg(long, env = "SOCIOGRAPH_JSON")]
+    pub json: bool,
+
+    /// The question.
+    #[arg(required = true, value_name = "QUESTION", num_args = 1..)]
+    pub question: Vec<String>,
 }

@@ -1,18 +1,20 @@
-//! The commands: `serve`, `ingest`, `search`.
+//! The commands: `serve`, `ingest`, `search`, `ask`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::SecretString;
-use sociograph_core::types::{Mode, Query, TopK};
+use sociograph_core::answer::{Answer, AnswerMode, AskEvent, AskRequest};
+use sociograph_core::types::{Language, Mode, Query, TopK};
 use sociograph_server::{Application, RateLimitSettings, ServerSettings};
 use sociograph_store::DataDirLock;
 
 use crate::backend;
-use crate::cli::{Cli, Command, DataArgs, IngestArgs, SearchArgs, ServeArgs};
+use crate::cli::{AskArgs, Cli, Command, DataArgs, IngestArgs, SearchArgs, ServeArgs};
 use crate::config::{OPENROUTER_BASE_URL, Settings};
 use crate::logging;
 
@@ -45,6 +47,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings.validate()?;
             logging::init(settings.log.format, "warn");
             runtime.block_on(search(settings, args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ask(args) => {
+            apply_data_args(&mut settings, &args.data);
+            if let Some(generator) = args.generator {
+                settings.answer.generator = generator;
+            }
+            settings.validate()?;
+            logging::init(settings.log.format, "warn");
+            runtime.block_on(ask(settings, args))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -304,4 +316,92 @@ async fn search(settings: Settings, args: SearchArgs) -> anyhow::Result<()> {
     })
     .await
     .context("search task failed")?
+}
+
+async fn ask(settings: Settings, args: AskArgs) -> anyhow::Result<()> {
+    let mut request = AskRequest::new(Query::parse(&args.question.join(" "))?);
+    request.mode = Mode::parse(&args.mode)?;
+    request.top_k = TopK::parse(args.k)?;
+    request.language = args.language.as_deref().map(Language::parse).transpose()?;
+    request.model = args
+        .model
+        .as_deref()
+        .map(AskRequest::parse_model)
+        .transpose()?;
+    let _lock = lock(&settings)
+        .context("stop the server or ask it over HTTP (POST /api/qa/ask) instead")?;
+    let runtime = tokio::runtime::Handle::current();
+    let backend = tokio::task::spawn_blocking(move || backend::open(&settings, &runtime))
+        .await
+        .context("startup task failed")??;
+    let answerer = backend.answerer.clone();
+    if args.json {
+        let answer = answerer.ask(request).await?;
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+        return Ok(());
+    }
+    let mut events = answerer.ask_stream(request).await?;
+    let mut stdout = std::io::stdout();
+    while let Some(event) = events.next().await {
+        match event {
+            AskEvent::Sources { .. } => {}
+            AskEvent::Delta(text) => {
+                use std::io::Write;
+                print!("{text}");
+                stdout.flush().ok();
+            }
+            AskEvent::Done(answer) => print_answer_footer(&answer),
+            AskEvent::Error(e) => {
+                println!();
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After the streamed text: the cited sources, then how the answer was made.
+fn print_answer_footer(answer: &Answer) {
+    println!("\n");
+    let shown = if answer.citations.is_empty() {
+        &answer.sources
+    } else {
+        &answer.citations
+    };
+    if !shown.is_empty() {
+        println!("Sources:");
+    }
+    for source in shown {
+        let page = source
+            .page
+            .map(|p| format!(", page {p}"))
+            .unwrap_or_default();
+        println!(
+            "  [{}] {} ({}{page})",
+            source.n, source.document.title, source.document.source
+        );
+        let snippet: String = source.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let snippet: String = snippet.chars().take(200).collect();
+        println!("      {snippet}…");
+    }
+    if let Some(notice) = &answer.notice {
+        println!("\n({notice})");
+    }
+    let how = match (answer.mode, &answer.model, &answer.usage) {
+        (AnswerMode::Llm, Some(model), Some(usage)) => {
+            let cost = usage
+                .cost_usd
+                .map(|c| format!("${c:.6}"))
+                .unwrap_or_else(|| "cost unknown (no price for this model)".into());
+            format!(
+                "{model}: {} prompt + {} completion tokens, {cost}",
+                usage.prompt_tokens, usage.completion_tokens
+            )
+        }
+        _ => "extractive".to_owned(),
+    };
+    println!(
+        "({how}; {:.0} ms; history id {})",
+        answer.timings.total_ms, answer.query_id
+    );
 }

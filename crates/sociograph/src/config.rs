@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 use serde::Deserialize;
-use sociograph_llm::EmbedderKind;
+use sociograph_llm::{EmbedderKind, Price, PriceTable};
 
 /// Where OpenRouter lives; used when only `OPENROUTER_API_KEY` is given.
 pub const OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
@@ -43,6 +43,8 @@ pub struct Settings {
     pub embedder: Embedder,
     pub extractor: Extractor,
     pub llm: Llm,
+    pub answer: AnswerSettings,
+    pub rerank: RerankSettings,
     pub ingest: Ingest,
     pub log: Log,
 }
@@ -98,6 +100,45 @@ pub struct Llm {
     pub timeout_secs: u64,
     pub max_retries: u32,
     pub max_concurrency: usize,
+    /// How long a question waits for a free model slot before it gets 429.
+    pub queue_wait_secs: f64,
+    /// USD per million input/output tokens, per model name as configured.
+    pub prices: PriceTable,
+}
+
+/// Who writes answers.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum GeneratorKind {
+    /// The language model when `llm.base_url` is set, extractive otherwise.
+    #[default]
+    Auto,
+    /// Always the language model (startup fails without one).
+    Llm,
+    /// Always quote the sources; never call a model.
+    Extractive,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnswerSettings {
+    pub generator: GeneratorKind,
+    pub temperature: f32,
+    pub max_tokens: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RerankSettings {
+    pub enabled: bool,
+    /// Root of a TEI or Cohere-compatible server; `/rerank` is appended.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    /// Sent as `model` (Cohere needs it; TEI ignores it).
+    pub model: Option<String>,
+    /// Fused candidates scored per query.
+    pub candidates: usize,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +164,8 @@ impl Default for Settings {
             embedder: Embedder::default(),
             extractor: Extractor::default(),
             llm: Llm::default(),
+            answer: AnswerSettings::default(),
+            rerank: RerankSettings::default(),
             ingest: Ingest::default(),
             log: Log::default(),
         }
@@ -185,6 +228,46 @@ impl Default for Llm {
             timeout_secs: 60,
             max_retries: 3,
             max_concurrency: 8,
+            queue_wait_secs: 5.0,
+            prices: default_prices(),
+        }
+    }
+}
+
+/// Prices of the default model (OpenAI's list price for gpt-4o-mini, also charged through
+/// OpenRouter). Providers change prices: set `[llm.prices]` for the models you use.
+fn default_prices() -> PriceTable {
+    let mini = Price {
+        input_per_million: 0.15,
+        output_per_million: 0.60,
+    };
+    PriceTable(
+        [("openai/gpt-4o-mini", mini), ("gpt-4o-mini", mini)]
+            .into_iter()
+            .map(|(m, p)| (m.to_owned(), p))
+            .collect(),
+    )
+}
+
+impl Default for AnswerSettings {
+    fn default() -> Self {
+        AnswerSettings {
+            generator: GeneratorKind::Auto,
+            temperature: 0.2,
+            max_tokens: 800,
+        }
+    }
+}
+
+impl Default for RerankSettings {
+    fn default() -> Self {
+        RerankSettings {
+            enabled: false,
+            base_url: "http://127.0.0.1:8081".into(),
+            api_key: None,
+            model: None,
+            candidates: 30,
+            timeout_secs: 10,
         }
     }
 }
@@ -339,6 +422,40 @@ impl Settings {
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             bail!("invalid setting `llm.base_url`: {url:?} must start with http:// or https://");
+        }
+        if self.answer.generator == GeneratorKind::Llm && self.llm.base_url.is_none() {
+            bail!(
+                "invalid setting `answer.generator`: llm needs `llm.base_url` (or OPENROUTER_API_KEY)"
+            );
+        }
+        if !(0.0..=300.0).contains(&self.llm.queue_wait_secs) {
+            bail!("invalid setting `llm.queue_wait_secs`: must be between 0 and 300");
+        }
+        if self.llm.timeout_secs == 0 {
+            bail!("invalid setting `llm.timeout_secs`: must be at least 1");
+        }
+        self.llm
+            .prices
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid setting `llm.prices`: {e}"))?;
+        if !(0.0..=2.0).contains(&self.answer.temperature) {
+            bail!("invalid setting `answer.temperature`: must be between 0 and 2");
+        }
+        if !(1..=32_768).contains(&self.answer.max_tokens) {
+            bail!("invalid setting `answer.max_tokens`: must be between 1 and 32768");
+        }
+        if self.rerank.enabled {
+            let url = &self.rerank.base_url;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!(
+                    "invalid setting `rerank.base_url`: {url:?} must start with http:// or https://"
+                );
+            }
+            if !(1..=1000).contains(&self.rerank.candidates) || self.rerank.timeout_secs == 0 {
+                bail!(
+                    "invalid setting `rerank`: candidates must be 1–1000 and timeout_secs at least 1"
+                );
+            }
         }
         Ok(())
     }

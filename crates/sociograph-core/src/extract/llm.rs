@@ -142,6 +142,10 @@ impl Extractor for LlmExtractor {
             temperature: Some(0.0),
             max_tokens: Some(1500),
             json: true,
+            // Same model, same text, temperature 0: re-ingesting asks the cache, not the model.
+            cache: true,
+            queue_wait: None,
+            retry_timeouts: true,
         };
         let mut out = Vec::with_capacity(chunks.len());
         for chunk in chunks {

@@ -1129,6 +1129,67 @@ impl OfflineExtractor {
     }
 }
 
+fn is_arabic_letter(c: char) -> bool {
+    ('\u{0600}'..='\u{06FF}').contains(&c) && c.is_alphabetic()
+}
+
+/// `حزب عمال الميناء (Harbour Labour Party)`: an Arabic name followed by a Latin one in
+/// parentheses names one entity in two scripts. The Latin span keeps the entity (English
+/// documents name it that way); the Arabic name — the Arabic span that ends at the bracket, or
+/// else as many Arabic words as the Latin name has (at most four) — becomes its alias, so an
+/// Arabic query finds the entity and, through it, the English evidence.
+fn cross_script_aliases(
+    sentence: &str,
+    found: Vec<(Span, Option<usize>)>,
+) -> Vec<(Span, Option<usize>, Vec<String>)> {
+    let mut aliases: Vec<Vec<String>> = vec![Vec::new(); found.len()];
+    let mut consumed = vec![false; found.len()];
+    for (j, (latin, _)) in found.iter().enumerate() {
+        if latin.name.chars().any(is_arabic_letter) {
+            continue;
+        }
+        let before = sentence[..latin.start].trim_end();
+        let after = sentence[latin.end..].trim_start();
+        let (Some(before), true) = (before.strip_suffix('('), after.starts_with(')')) else {
+            continue;
+        };
+        let before = before.trim_end_matches(|c: char| !c.is_alphanumeric());
+        if !before.chars().next_back().is_some_and(is_arabic_letter) {
+            continue;
+        }
+        let arabic_span = found
+            .iter()
+            .position(|(s, _)| s.end == before.len() && s.name.chars().any(is_arabic_letter));
+        let alias = match arabic_span {
+            Some(i) => {
+                consumed[i] = true;
+                found[i].0.name.clone()
+            }
+            None => {
+                let wanted = latin.name.split_whitespace().count().clamp(1, 4);
+                let words: Vec<&str> = before
+                    .split_whitespace()
+                    .rev()
+                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                    .take_while(|w| !w.is_empty() && w.chars().all(is_arabic_letter))
+                    .take(wanted)
+                    .collect();
+                words.into_iter().rev().collect::<Vec<_>>().join(" ")
+            }
+        };
+        if !alias.is_empty() {
+            aliases[j].push(alias);
+        }
+    }
+    found
+        .into_iter()
+        .zip(aliases)
+        .zip(consumed)
+        .filter(|(_, gone)| !gone)
+        .map(|(((span, index), aliases), _)| (span, index, aliases))
+        .collect()
+}
+
 /// Sentences (and lines) of a text, without all-capitals lines: headlines repeat the body's
 /// names in a form where capitalisation says nothing ("WHY WE ENDORSE VICTORIA LUND").
 fn sentences(text: &str) -> Vec<&str> {
@@ -1198,8 +1259,9 @@ impl Extractor for OfflineExtractor {
             for sentence in sentences(chunk) {
                 let found =
                     Self::sentence_entities(sentence, &persons_by_surname, &doc_entities, &known);
+                let found = cross_script_aliases(sentence, found);
                 let mut occurrences: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, entity idx in extraction)
-                for (span, doc_index) in found {
+                for (span, doc_index, other_scripts) in found {
                     let (name, ty) = match doc_index {
                         Some(i) => (doc_entities[i].name.clone(), doc_entities[i].ty),
                         None => (span.name.clone(), span.ty),
@@ -1208,6 +1270,11 @@ impl Extractor for OfflineExtractor {
                     let idx = match seen.get(&key) {
                         Some(i) => {
                             extraction.entities[*i].count += 1;
+                            for alias in &other_scripts {
+                                if !extraction.entities[*i].aliases.contains(alias) {
+                                    extraction.entities[*i].aliases.push(alias.clone());
+                                }
+                            }
                             *i
                         }
                         None => {
@@ -1228,6 +1295,7 @@ impl Extractor for OfflineExtractor {
                             if span.name != name {
                                 aliases.push(span.name.clone());
                             }
+                            aliases.extend(other_scripts);
                             extraction.entities.push(ExtractedEntity {
                                 name: name.clone(),
                                 entity_type: ty.to_owned(),
@@ -1393,6 +1461,31 @@ mod tests {
             !e.entities
                 .iter()
                 .any(|x| x.name.chars().all(|c| !c.is_lowercase())),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_arabic_name_with_its_latin_form_in_brackets_becomes_an_alias() {
+        let e = run(
+            "فازت فيكتوريا لوند، زعيمة حزب عمال الميناء (Harbour Labour Party)، بمنصب العمدة. \
+             موّل صندوق الميناء (Harbour Trust) هدم السوق.",
+        );
+        let party = e
+            .entities
+            .iter()
+            .find(|x| x.name == "Harbour Labour Party")
+            .unwrap_or_else(|| panic!("{e:?}"));
+        assert_eq!(party.aliases, vec!["حزب عمال الميناء".to_owned()]);
+        let trust = e
+            .entities
+            .iter()
+            .find(|x| x.name == "Harbour Trust")
+            .unwrap_or_else(|| panic!("{e:?}"));
+        assert_eq!(trust.aliases, vec!["صندوق الميناء".to_owned()]);
+        // The Arabic span was folded into the Latin entity, not kept as a second one.
+        assert!(
+            !e.entities.iter().any(|x| x.name == "حزب عمال الميناء"),
             "{e:?}"
         );
     }

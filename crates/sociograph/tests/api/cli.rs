@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{DEADLINE, repo_root};
 
-fn bin() -> Command {
+pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sociograph"));
     c.current_dir(repo_root());
     c.env_remove("RUST_LOG").env_remove("SOCIOGRAPH_CONFIG");
     c
 }
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = bin();
     c.args(args);
     for (k, v) in env {
@@ -22,7 +22,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     c.output().expect("run sociograph")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

@@ -5,10 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sociograph_core::answer::Generator;
 use sociograph_core::chunk::ChunkOptions;
-use sociograph_core::extract::{Extractor, OfflineExtractor};
+use sociograph_core::extract::OfflineExtractor;
+use sociograph_core::retrieve::Rerank;
 use sociograph_llm::{Embedder, HashingEmbedder};
-use sociograph_server::{Application, Backend, RateLimitSettings, ServerSettings};
+use sociograph_server::{
+    Application, Backend, ExtractorFactory, Models, RateLimitSettings, ServerSettings,
+};
 use tempfile::TempDir;
 
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -30,7 +34,12 @@ pub struct AppOptions {
     pub rate_limit: RateLimitSettings,
     pub data_dir: Option<PathBuf>,
     pub embedder: Option<Arc<dyn Embedder>>,
-    pub extractor: Option<Arc<dyn Extractor>>,
+    /// Builds the extractor with the store's LLM cache (default: the offline extractor).
+    pub extractor: Option<ExtractorFactory>,
+    /// Answers through this model (default: extractive answers).
+    pub generator: Option<Generator>,
+    /// Reorders fused hits (default: none).
+    pub rerank: Option<Rerank>,
 }
 
 impl Default for AppOptions {
@@ -43,6 +52,8 @@ impl Default for AppOptions {
             data_dir: None,
             embedder: None,
             extractor: None,
+            generator: None,
+            rerank: None,
         }
     }
 }
@@ -61,7 +72,7 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default()).await
 }
 
-pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+pub async fn spawn_app_with(mut options: AppOptions) -> TestApp {
     let (temp, data_dir) = match options.data_dir.clone() {
         Some(d) => (None, d),
         None => {
@@ -86,13 +97,19 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .embedder
         .clone()
         .unwrap_or_else(|| Arc::new(HashingEmbedder::new(384)));
-    let extractor: Arc<dyn Extractor> = options
+    let extractor: ExtractorFactory = options
         .extractor
-        .clone()
-        .unwrap_or_else(|| Arc::new(OfflineExtractor));
+        .take()
+        .unwrap_or_else(|| Box::new(|_| Arc::new(OfflineExtractor)));
+    let models = Models {
+        embedder,
+        extractor,
+        rerank: options.rerank.take(),
+        generator: options.generator.take(),
+    };
     let dir = data_dir.clone();
     let max_bytes = options.max_upload_bytes;
-    let loader = Box::new(move || backend(&dir, embedder, extractor, max_bytes));
+    let loader = Box::new(move || backend(&dir, models, max_bytes));
     let app = Application::build(settings, loader).await.expect("bind");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
@@ -113,14 +130,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     test_app
 }
 
-pub fn backend(
-    dir: &Path,
-    embedder: Arc<dyn Embedder>,
-    extractor: Arc<dyn Extractor>,
-    max_bytes: u64,
-) -> Result<Backend, String> {
-    Backend::open(dir, embedder, extractor, ChunkOptions::default(), max_bytes)
-        .map_err(|e| e.to_string())
+pub fn backend(dir: &Path, models: Models, max_bytes: u64) -> Result<Backend, String> {
+    Backend::open(dir, models, ChunkOptions::default(), max_bytes).map_err(|e| e.to_string())
 }
 
 impl TestApp {
