@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -446,155 +446,16 @@ impl ChatClient {
                 self.send(&url, &body, None)
             })
             .await?;
-        let state = SseState {
-            bytes: Box::pin(response.bytes_stream()),
-            buffer: Vec::new(),
-            pending: std::collections::VecDeque::new(),
-            finished: false,
-            saw_finish_reason: false,
-            idle: self.config.timeout,
+        Ok(crate::stream::completion_stream(
+            Box::pin(response.bytes_stream()),
+            self.config.timeout,
             url,
-            _permit: permit,
-        };
-        Ok(Box::pin(futures::stream::unfold(state, next_chunk)))
+            permit,
+        ))
     }
 }
 
 /// The cache key of a request: SHA-256 of its canonical JSON.
 fn cache_key(body: &serde_json::Value) -> String {
     format!("{:x}", Sha256::digest(body.to_string().as_bytes()))
-}
-
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
-
-/// Server-Sent Events decoding state for one streamed completion.
-struct SseState {
-    bytes: ByteStream,
-    buffer: Vec<u8>,
-    pending: std::collections::VecDeque<Result<StreamChunk>>,
-    finished: bool,
-    saw_finish_reason: bool,
-    idle: Duration,
-    url: String,
-    /// Held until the stream is dropped: a streaming answer occupies a concurrency slot.
-    _permit: OwnedSemaphorePermit,
-}
-
-async fn next_chunk(mut state: SseState) -> Option<(Result<StreamChunk>, SseState)> {
-    loop {
-        if let Some(item) = state.pending.pop_front() {
-            if item.is_err() {
-                state.finished = true;
-                state.pending.clear();
-            }
-            return Some((item, state));
-        }
-        if state.finished {
-            return None;
-        }
-        match tokio::time::timeout(state.idle, state.bytes.next()).await {
-            Err(_) => {
-                state.pending.push_back(Err(Error::Timeout {
-                    url: state.url.clone(),
-                    seconds: state.idle.as_secs(),
-                }));
-            }
-            Ok(Some(Ok(bytes))) => {
-                state.buffer.extend_from_slice(&bytes);
-                decode_events(&mut state);
-            }
-            Ok(Some(Err(e))) => {
-                state.pending.push_back(Err(Error::Connect {
-                    url: state.url.clone(),
-                    reason: format!("the stream broke: {e}"),
-                }));
-            }
-            Ok(None) => {
-                // A trailing event without its blank line still counts.
-                state.buffer.extend_from_slice(b"\n\n");
-                decode_events(&mut state);
-                if !state.saw_finish_reason {
-                    state.pending.push_back(Err(Error::BadReply(
-                        "the stream ended before the answer was complete".into(),
-                    )));
-                }
-                state.finished = true;
-            }
-        }
-    }
-}
-
-/// Move every complete event from the buffer into `pending`.
-fn decode_events(state: &mut SseState) {
-    while let Some((end, sep)) = event_end(&state.buffer) {
-        let raw: Vec<u8> = state.buffer.drain(..end + sep).collect();
-        let text = String::from_utf8_lossy(&raw[..end]);
-        let data: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .map(|d| d.strip_prefix(' ').unwrap_or(d))
-            .collect();
-        if data.is_empty() {
-            continue; // a comment (": keep-alive") or a field we do not use
-        }
-        let data = data.join("\n");
-        if data.trim() == "[DONE]" {
-            state.saw_finish_reason = true;
-            state.finished = true;
-            state.buffer.clear();
-            return;
-        }
-        match serde_json::from_str::<serde_json::Value>(&data) {
-            Ok(event) => push_event(state, &event),
-            Err(e) => state.pending.push_back(Err(Error::BadReply(format!(
-                "undecodable stream event: {e}"
-            )))),
-        }
-    }
-}
-
-/// Byte offset of the end of the first complete event and the separator's length.
-fn event_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    let lf = buffer.windows(2).position(|w| w == b"\n\n").map(|p| (p, 2));
-    let crlf = buffer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| (p, 4));
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-        (a, b) => a.or(b),
-    }
-}
-
-fn push_event(state: &mut SseState, event: &serde_json::Value) {
-    if let Some(error) = event.get("error").filter(|e| !e.is_null()) {
-        let message = error
-            .get("message")
-            .and_then(|m| m.as_str())
-            .unwrap_or("unspecified error");
-        state.pending.push_back(Err(Error::BadReply(format!(
-            "the provider failed mid-answer: {message}"
-        ))));
-        return;
-    }
-    if let Some(choice) = event.get("choices").and_then(|c| c.get(0)) {
-        if let Some(text) = choice
-            .get("delta")
-            .and_then(|d| d.get("content"))
-            .and_then(|c| c.as_str())
-            .filter(|t| !t.is_empty())
-        {
-            state
-                .pending
-                .push_back(Ok(StreamChunk::Delta(text.to_owned())));
-        }
-        if choice.get("finish_reason").is_some_and(|r| !r.is_null()) {
-            state.saw_finish_reason = true;
-        }
-    }
-    if let Some(usage) = event.get("usage").filter(|u| !u.is_null())
-        && let Ok(usage) = serde_json::from_value::<Usage>(usage.clone())
-    {
-        state.pending.push_back(Ok(StreamChunk::Usage(usage)));
-    }
 }

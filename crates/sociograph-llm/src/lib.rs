@@ -14,6 +14,7 @@ mod local;
 mod openai_embed;
 mod price;
 mod rerank;
+mod stream;
 
 pub use chat::{
     ChatClient, ChatMessage, ChatOptions, ChatReply, ChatStream, ClientConfig, HeaderHook,
@@ -25,6 +26,7 @@ pub use hashing::HashingEmbedder;
 pub use openai_embed::OpenAiEmbedder;
 pub use price::{Price, PriceTable};
 pub use rerank::Reranker;
+pub use stream::SseDecoder;
 
 /// Load the local all-MiniLM-L6-v2 embedder from a model directory.
 #[cfg(feature = "local")]

@@ -137,3 +137,120 @@ fn build_path(
     steps.reverse();
     Ok(steps)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewChunk, NewDocument, NewEntity, NewMention, NewRelation, StoreOptions};
+
+    fn entity(name: &str) -> NewEntity {
+        NewEntity {
+            name: name.into(),
+            entity_type: "person".into(),
+            description: String::new(),
+            aliases: Vec::new(),
+        }
+    }
+
+    fn relation(source: usize, target: usize, ty: &str) -> NewRelation {
+        NewRelation {
+            source,
+            target,
+            relation_type: ty.into(),
+            description: format!("{source} {ty} {target}"),
+            chunk: 0,
+        }
+    }
+
+    /// A(0) –associated_with– B(1); A –funds→ C(2); B –supports→ C; D(3) –associated_with– A;
+    /// E(4) knows nobody.
+    fn graph(dir: &std::path::Path) -> Result<(Store, Vec<i64>)> {
+        let store = Store::open(&StoreOptions {
+            data_dir: dir.to_path_buf(),
+            embedder: "test".into(),
+            dimensions: 2,
+        })?;
+        let names = ["Ann", "Bo", "Cy", "Di", "Ed"];
+        store.insert_document(&NewDocument {
+            id: "doc_0000000000000001".into(),
+            content_hash: "h1".into(),
+            title: "t".into(),
+            source: "t.txt".into(),
+            media_type: "txt".into(),
+            pages: 1,
+            bytes: 1,
+            chunks: vec![NewChunk {
+                ordinal: 0,
+                page: None,
+                byte_start: 0,
+                byte_end: 1,
+                text: "x".into(),
+                embedding: vec![1.0, 0.0],
+            }],
+            entities: names.iter().map(|n| entity(n)).collect(),
+            mentions: (0..names.len())
+                .map(|i| NewMention {
+                    entity: i,
+                    chunk: 0,
+                    count: 1,
+                })
+                .collect(),
+            relations: vec![
+                relation(0, 1, "associated_with"),
+                relation(0, 2, "funds"),
+                relation(1, 2, "supports"),
+                relation(3, 0, "associated_with"),
+            ],
+        })?;
+        let ids = names
+            .iter()
+            .map(|n| {
+                store
+                    .entities_by_keys(&[n.to_lowercase()])
+                    .map(|e| e.first().map(|e| e.id).unwrap_or(-1))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((store, ids))
+    }
+
+    #[test]
+    fn stated_relations_are_preferred_to_co_occurrence_and_directions_are_kept() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| crate::Error::io("tmp", e))?;
+        let (store, id) = graph(dir.path())?;
+        let path = store.shortest_path(id[0], id[1], 4)?.unwrap_or_default();
+        let hops: Vec<(&str, &str, &str, bool)> = path
+            .iter()
+            .map(|s| {
+                (
+                    s.from.name.as_str(),
+                    s.relation_type.as_str(),
+                    s.to.name.as_str(),
+                    s.forward,
+                )
+            })
+            .collect();
+        // Ann funds Cy; Bo supports Cy (so that hop runs against the relation's direction).
+        assert_eq!(
+            hops,
+            vec![
+                ("Ann", "funds", "Cy", true),
+                ("Cy", "supports", "Bo", false)
+            ]
+        );
+        assert!(path.iter().all(|s| s.evidence_chunk.is_some()));
+        Ok(())
+    }
+
+    #[test]
+    fn co_occurrence_is_used_when_nothing_else_connects_and_hops_are_bounded() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| crate::Error::io("tmp", e))?;
+        let (store, id) = graph(dir.path())?;
+        let path = store.shortest_path(id[3], id[2], 4)?.unwrap_or_default();
+        assert_eq!(path.len(), 2, "{path:?}");
+        assert_eq!(path[0].relation_type, "associated_with");
+        assert_eq!(store.shortest_path(id[3], id[2], 1)?, None);
+        assert_eq!(store.shortest_path(id[0], id[4], 4)?, None);
+        assert_eq!(store.shortest_path(id[0], id[0], 4)?, Some(Vec::new()));
+        Ok(())
+    }
+}

@@ -170,6 +170,30 @@ fn bad_ask_arguments_are_refused_with_a_reason() {
     }
 }
 
+/// `sociograph ask QUESTION` on a fresh demo copy, with `env` (the model's address among it),
+/// run off the async threads so the in-process model server keeps answering.
+async fn ask_with_env(question: &str, env: Vec<(&'static str, String)>) -> std::process::Output {
+    let question = question.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let dir = demo_dir();
+        let data = dir.path().to_string_lossy().into_owned();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run(
+            &[
+                "ask",
+                "--data-dir",
+                &data,
+                "--embedder",
+                "hashing",
+                &question,
+            ],
+            &env,
+        )
+    })
+    .await
+    .expect("join")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_model_ask_streams_the_answer_and_reports_tokens_and_cost() {
     let llm = llm_server::spawn().await;
@@ -180,32 +204,20 @@ async fn with_a_model_ask_streams_the_answer_and_reports_tokens_and_cost() {
         )
         .usage(2_000, 100)],
     );
-    let dir = demo_dir();
-    let data = dir.path().to_string_lossy().into_owned();
-    let base_url = llm.base_url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        run(
-            &[
-                "ask",
-                "--data-dir",
-                &data,
-                "--embedder",
-                "hashing",
-                "Who chairs the Harbour Trust?",
-            ],
-            &[
-                ("SOCIOGRAPH_LLM_BASE_URL", base_url.as_str()),
-                ("SOCIOGRAPH_LLM_API_KEY", "cli-key"),
-                ("SOCIOGRAPH__LLM__ANSWER_MODEL", "answer-model"),
-                (
-                    "SOCIOGRAPH__LLM__PRICES",
-                    r#"{ "answer-model" = { input_per_million = 1.0, output_per_million = 2.0 } }"#,
-                ),
-            ],
-        )
-    })
-    .await
-    .expect("join");
+    let out = ask_with_env(
+        "Who chairs the Harbour Trust?",
+        vec![
+            ("SOCIOGRAPH_LLM_BASE_URL", llm.base_url.clone()),
+            ("SOCIOGRAPH_LLM_API_KEY", "cli-key".into()),
+            ("SOCIOGRAPH__LLM__ANSWER_MODEL", "answer-model".into()),
+            (
+                "SOCIOGRAPH__LLM__PRICES",
+                r#"{ "answer-model" = { input_per_million = 1.0, output_per_million = 2.0 } }"#
+                    .into(),
+            ),
+        ],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
     assert!(
@@ -221,12 +233,7 @@ async fn with_a_model_ask_streams_the_answer_and_reports_tokens_and_cost() {
     let request = &llm.behaviour.requests_for("answer-model")[0];
     assert_eq!(request["stream"], true, "the CLI streams");
     assert_eq!(
-        llm.behaviour
-            .last_authorization
-            .lock()
-            .map(|a| a.clone())
-            .unwrap_or_default()
-            .as_deref(),
+        llm.behaviour.authorization().as_deref(),
         Some("Bearer cli-key")
     );
 }
@@ -236,24 +243,11 @@ async fn a_model_failure_is_one_line_on_stderr_and_a_non_zero_exit() {
     let llm = llm_server::spawn().await;
     llm.behaviour
         .script("openai/gpt-4o-mini", [Reply::status(401)]);
-    let dir = demo_dir();
-    let data = dir.path().to_string_lossy().into_owned();
-    let base_url = llm.base_url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        run(
-            &[
-                "ask",
-                "--data-dir",
-                &data,
-                "--embedder",
-                "hashing",
-                "Who chairs the Harbour Trust?",
-            ],
-            &[("SOCIOGRAPH_LLM_BASE_URL", base_url.as_str())],
-        )
-    })
-    .await
-    .expect("join");
+    let out = ask_with_env(
+        "Who chairs the Harbour Trust?",
+        vec![("SOCIOGRAPH_LLM_BASE_URL", llm.base_url.clone())],
+    )
+    .await;
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.starts_with("sociograph: error: "), "{err}");

@@ -53,12 +53,7 @@ async fn llm_extractor_builds_the_graph_through_the_chat_api() {
     .await;
     assert!(llm.behaviour.calls.load(Ordering::SeqCst) >= 1);
     assert_eq!(
-        llm.behaviour
-            .last_authorization
-            .lock()
-            .map(|a| a.clone())
-            .unwrap_or_default()
-            .as_deref(),
+        llm.behaviour.authorization().as_deref(),
         Some("Bearer test-key")
     );
     let people = app.entities("Ingrid Valtersen").await;

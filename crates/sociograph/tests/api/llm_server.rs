@@ -90,7 +90,7 @@ pub struct Behaviour {
     /// Reply with prose instead of JSON (extraction fallback only).
     pub malformed: AtomicBool,
     pub calls: AtomicUsize,
-    pub last_authorization: Mutex<Option<String>>,
+    last_authorization: Mutex<Option<String>>,
     scripts: Mutex<HashMap<String, VecDeque<Reply>>>,
     calls_by_model: Mutex<HashMap<String, usize>>,
     /// Every chat request body received, in order.
@@ -106,6 +106,14 @@ impl Behaviour {
             .entry(model.to_owned())
             .or_default()
             .extend(replies);
+    }
+
+    /// The `Authorization` header of the last request.
+    pub fn authorization(&self) -> Option<String> {
+        self.last_authorization
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn calls_for(&self, model: &str) -> usize {

@@ -100,10 +100,19 @@ async fn openapi_and_docs_describe_the_api() {
         "/api/documents/{id}",
         "/api/jobs/{id}",
         "/api/graph/entities/{id}",
+        "/api/qa/ask",
+        "/api/qa/ask/stream",
+        "/api/history",
+        "/api/history/{id}",
     ] {
         assert!(spec["paths"][path].is_object(), "openapi lacks {path}");
     }
-    assert!(spec["components"]["schemas"]["SearchResult"].is_object());
+    for schema in ["SearchResult", "Answer", "AskBody", "HistoryPage", "Source"] {
+        assert!(
+            spec["components"]["schemas"][schema].is_object(),
+            "openapi lacks the {schema} schema"
+        );
+    }
     let docs = app.get("/docs").await;
     assert_eq!(docs.status(), 200);
     assert!(
