@@ -11,6 +11,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use sociograph_llm::Embedder;
 use sociograph_store::{InsertOutcome, NewChunk, NewDocument, Store};
+use sociograph_telemetry::record;
 
 use crate::chunk::{ChunkOptions, chunk_pages};
 use crate::extract::{Extractor, resolve};
@@ -74,6 +75,21 @@ pub struct Pipeline {
 
 const EMBED_BATCH: usize = 32;
 
+/// Publish what the data directory holds (the corpus gauges). Best effort: a failed count is
+/// logged, not an error of the caller.
+pub fn publish_corpus(store: &Store) {
+    match store.counts() {
+        Ok(c) => record::corpus(
+            c.documents,
+            c.chunks,
+            c.entities,
+            c.relations,
+            store.vector_count() as u64,
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot count the corpus for the metrics"),
+    }
+}
+
 /// SHA-256 of `bytes`, lower-case hex.
 pub fn content_hash(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -91,7 +107,10 @@ impl Pipeline {
         }
         let loaded = {
             let _span = tracing::info_span!("load", file = %filename).entered();
-            load::load(&filename, bytes)?
+            let started = Instant::now();
+            let loaded = load::load(&filename, bytes);
+            record::ingest_stage("load", started.elapsed());
+            loaded.inspect_err(|_| record::ingest_document("rejected"))?
         };
         let content_hash = content_hash(bytes);
         Ok(Prepared {
@@ -106,6 +125,23 @@ impl Pipeline {
     /// Chunk, embed, extract and store `prepared` in one transaction. `progress` hears each
     /// stage with the overall fraction done (0.0–1.0).
     pub fn ingest(
+        &self,
+        prepared: &Prepared,
+        progress: &mut dyn FnMut(Stage, f64),
+    ) -> Result<IngestReport> {
+        let result = self.ingest_inner(prepared, progress);
+        record::ingest_document(match &result {
+            Ok(report) if report.duplicate => "duplicate",
+            Ok(_) => "ingested",
+            Err(_) => "failed",
+        });
+        if matches!(&result, Ok(report) if !report.duplicate) {
+            publish_corpus(&self.store);
+        }
+        result
+    }
+
+    fn ingest_inner(
         &self,
         prepared: &Prepared,
         progress: &mut dyn FnMut(Stage, f64),
@@ -128,7 +164,10 @@ impl Pipeline {
         progress(Stage::Chunk, 0.05);
         let chunks = {
             let _s = tracing::info_span!("chunk").entered();
-            chunk_pages(&prepared.loaded.pages, &self.chunking)
+            let t = Instant::now();
+            let chunks = chunk_pages(&prepared.loaded.pages, &self.chunking);
+            record::ingest_stage("chunk", t.elapsed());
+            chunks
         };
         if chunks.is_empty() {
             return Err(Error::NoText {
@@ -141,11 +180,13 @@ impl Pipeline {
         let mut embeddings = Vec::with_capacity(texts.len());
         {
             let _s = tracing::info_span!("embed", chunks = texts.len()).entered();
+            let t = Instant::now();
             for (i, batch) in texts.chunks(EMBED_BATCH).enumerate() {
                 embeddings.extend(self.embedder.embed(batch)?);
                 let done = ((i + 1) * EMBED_BATCH).min(texts.len()) as f64 / texts.len() as f64;
                 progress(Stage::Embed, 0.1 + 0.5 * done);
             }
+            record::ingest_stage("embed", t.elapsed());
         }
         if embeddings.len() != chunks.len() {
             return Err(Error::Internal(format!(
@@ -158,7 +199,9 @@ impl Pipeline {
         progress(Stage::Extract, 0.6);
         let resolved = {
             let _s = tracing::info_span!("extract", extractor = self.extractor.name()).entered();
+            let t = Instant::now();
             let extractions = self.extractor.extract(&texts)?;
+            record::ingest_stage("extract", t.elapsed());
             if extractions.len() != chunks.len() {
                 return Err(Error::Internal(format!(
                     "extractor returned {} results for {} chunks",
@@ -199,7 +242,10 @@ impl Pipeline {
         };
         let outcome = {
             let _s = tracing::info_span!("index").entered();
-            self.store.insert_document(&doc)?
+            let t = Instant::now();
+            let outcome = self.store.insert_document(&doc)?;
+            record::ingest_stage("index", t.elapsed());
+            outcome
         };
         progress(Stage::Index, 1.0);
         Ok(IngestReport {

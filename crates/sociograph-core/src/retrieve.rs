@@ -13,6 +13,7 @@ use serde::Serialize;
 use sociograph_llm::{Embedder, Reranker};
 use sociograph_store::textnorm;
 use sociograph_store::{DocumentRef, EntitySummary, Store};
+use sociograph_telemetry::record;
 
 use crate::Result;
 use crate::types::{Mode, Query, TopK};
@@ -205,6 +206,7 @@ impl Retriever {
             let t = Instant::now();
             let v = self.embedder.embed(&[query.as_str()])?.into_iter().next();
             timings.vector_ms += ms(t);
+            record::retrieval_stage("embed", t.elapsed());
             v
         };
 
@@ -215,6 +217,8 @@ impl Retriever {
                 Some(v) => self.store.vector_search(v, depth)?,
                 None => Vec::new(),
             };
+            // The vector index query alone: the dashboard's "vector-DB query time".
+            record::retrieval_stage("vector", t.elapsed());
             lists.push((
                 "vector",
                 1.0,
@@ -230,6 +234,7 @@ impl Retriever {
             let terms = keyword_terms(query.as_str());
             lists.push(("keyword", 1.0, self.store.keyword_search(&terms, depth)?));
             timings.keyword_ms = ms(t);
+            record::retrieval_stage("keyword", t.elapsed());
         }
         let mut matched_entities = Vec::new();
         if matches!(mode, Mode::Local | Mode::Hybrid) {
@@ -248,6 +253,7 @@ impl Retriever {
                 self.order_neighbourhood(neighbourhood, query_vector.as_deref())?,
             ));
             timings.graph_ms = ms(t);
+            record::retrieval_stage("graph", t.elapsed());
         }
 
         let mut ranks: HashMap<i64, Ranks> = HashMap::new();
@@ -285,6 +291,7 @@ impl Retriever {
                 Err(e) => tracing::warn!(error = %e, "reranker failed; keeping the fused order"),
             }
             timings.rerank_ms = ms(t);
+            record::retrieval_stage("rerank", t.elapsed());
         }
         ranked.truncate(k);
 
@@ -305,6 +312,7 @@ impl Retriever {
             });
         }
         timings.total_ms = ms(started);
+        record::retrieval_stage("total", started.elapsed());
         Ok(SearchResult {
             hits,
             mode,

@@ -10,7 +10,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use rand::Rng;
@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{Error, Result};
+use crate::{Error, PriceTable, Result};
+use sociograph_telemetry::record;
 
 /// Extra headers for each outgoing request, computed at send time (the W3C `traceparent` of
 /// the current span, for example). Installed by the binary's telemetry.
@@ -93,6 +94,8 @@ pub struct ChatOptions {
     /// Retry a request that timed out. Right for background work; a person waiting for an
     /// answer would rather hear "timed out" once than wait for every retry to time out too.
     pub retry_timeouts: bool,
+    /// What the call is for, as metrics label it: `extract`, `answer`, `translate`.
+    pub operation: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +137,23 @@ pub struct ChatClient {
     permits: Arc<Semaphore>,
     cache: Option<Arc<dyn ResponseCache>>,
     headers: Option<HeaderHook>,
+    prices: Arc<PriceTable>,
+}
+
+/// How a model call ended, as the metrics label it.
+pub(crate) fn outcome(result: &Result<impl Sized>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(e) => error_outcome(e),
+    }
+}
+
+pub(crate) fn error_outcome(e: &Error) -> &'static str {
+    match e {
+        Error::Timeout { .. } => "timeout",
+        Error::Busy { .. } => "busy",
+        _ => "error",
+    }
 }
 
 #[derive(Deserialize)]
@@ -179,6 +199,7 @@ impl ChatClient {
             permits,
             cache: None,
             headers: None,
+            prices: Arc::new(PriceTable::default()),
         })
     }
 
@@ -186,6 +207,25 @@ impl ChatClient {
     pub fn with_cache(mut self, cache: Arc<dyn ResponseCache>) -> Self {
         self.cache = Some(cache);
         self
+    }
+
+    /// The same client (sharing its concurrency limit) pricing its calls' tokens with `prices`
+    /// for the cost metric.
+    pub fn with_prices(mut self, prices: PriceTable) -> Self {
+        self.prices = Arc::new(prices);
+        self
+    }
+
+    /// Count a finished call's tokens and cost.
+    pub(crate) fn meter_usage(&self, model: &str, operation: &'static str, usage: Usage) {
+        let cost = self.prices.cost(model, usage);
+        record::llm_usage(
+            model,
+            operation,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            cost,
+        );
     }
 
     /// The same client (sharing its concurrency limit) adding `hook`'s headers to each request.
@@ -266,12 +306,18 @@ impl ChatClient {
     }
 
     /// POST `body` as JSON to `path` under the base URL, with retries; returns the JSON reply.
+    /// `operation` labels the call's metrics (`embed`, `rerank`).
     pub async fn post_json(
         &self,
+        operation: &'static str,
         path: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value> {
-        self.post_json_with(path, body, None, true).await
+        let started = Instant::now();
+        let result = self.post_json_with(path, body, None, true).await;
+        let model = body["model"].as_str().unwrap_or("unknown");
+        record::llm_request(model, operation, outcome(&result), started.elapsed());
+        result
     }
 
     async fn post_json_with(
@@ -386,6 +432,27 @@ impl ChatClient {
         messages: &[ChatMessage],
         options: &ChatOptions,
     ) -> Result<ChatReply> {
+        let started = Instant::now();
+        let result = self.chat_once(model, messages, options).await;
+        let label = match &result {
+            Ok(reply) if reply.cached => "cached",
+            other => outcome(other),
+        };
+        record::llm_request(model, options.operation, label, started.elapsed());
+        if let Ok(reply) = &result
+            && let Some(usage) = reply.usage
+        {
+            self.meter_usage(model, options.operation, usage);
+        }
+        result
+    }
+
+    async fn chat_once(
+        &self,
+        model: &str,
+        messages: &[ChatMessage],
+        options: &ChatOptions,
+    ) -> Result<ChatReply> {
         let body = Self::body(model, messages, options, false);
         let cache = self.cache.as_ref().filter(|_| options.cache);
         let key = cache.map(|_| cache_key(&body));
@@ -438,16 +505,39 @@ impl ChatClient {
         messages: &[ChatMessage],
         options: &ChatOptions,
     ) -> Result<ChatStream> {
+        let started = Instant::now();
         let body = Self::body(model, messages, options, true);
         let url = self.url("chat/completions");
-        let permit = self.permit(options.queue_wait).await?;
-        let response = self
-            .with_retries(&url, options.retry_timeouts, || {
-                self.send(&url, &body, None)
-            })
-            .await?;
+        let opened = async {
+            let permit = self.permit(options.queue_wait).await?;
+            let response = self
+                .with_retries(&url, options.retry_timeouts, || {
+                    self.send(&url, &body, None)
+                })
+                .await?;
+            Ok::<_, Error>((permit, response))
+        }
+        .await;
+        let (permit, response) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                record::llm_request(
+                    model,
+                    options.operation,
+                    error_outcome(&e),
+                    started.elapsed(),
+                );
+                return Err(e);
+            }
+        };
         Ok(crate::stream::completion_stream(
             Box::pin(response.bytes_stream()),
+            crate::stream::Meter {
+                client: self.clone(),
+                model: model.to_owned(),
+                operation: options.operation,
+                started,
+            },
             self.config.timeout,
             url,
             permit,

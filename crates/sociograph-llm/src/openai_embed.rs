@@ -58,7 +58,7 @@ impl OpenAiEmbedder {
         let body = serde_json::json!({"model": self.model, "input": texts});
         let value = self
             .runtime
-            .block_on(self.client.post_json("embeddings", &body))?;
+            .block_on(self.client.post_json("embed", "embeddings", &body))?;
         let parsed: EmbeddingsBody =
             serde_json::from_value(value).map_err(|e| Error::BadReply(e.to_string()))?;
         if parsed.data.len() != texts.len() {

@@ -54,7 +54,7 @@ impl Reranker {
         if let Some(model) = &self.model {
             body["model"] = serde_json::json!(model);
         }
-        let value = self.client.post_json("rerank", &body).await?;
+        let value = self.client.post_json("rerank", "rerank", &body).await?;
         let scored = match serde_json::from_value::<RerankBody>(value)
             .map_err(|e| Error::BadReply(format!("rerank reply: {e}")))?
         {

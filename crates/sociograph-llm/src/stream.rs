@@ -116,6 +116,14 @@ fn interpret(data: &str) -> Payload {
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
 
+/// Metrics of one streamed call, recorded once when the stream ends (or is dropped).
+pub(crate) struct Meter {
+    pub client: crate::ChatClient,
+    pub model: String,
+    pub operation: &'static str,
+    pub started: std::time::Instant,
+}
+
 struct State {
     bytes: ByteStream,
     decoder: SseDecoder,
@@ -125,8 +133,29 @@ struct State {
     saw_finish: bool,
     idle: Duration,
     url: String,
+    meter: Meter,
+    usage: Option<Usage>,
+    /// How the stream ended, once it has; `None` while running (dropped then: `cancelled`).
+    ended: Option<&'static str>,
     /// Held until the stream is dropped: a streaming answer occupies a concurrency slot.
     _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        let outcome = self.ended.unwrap_or("cancelled");
+        sociograph_telemetry::record::llm_request(
+            &self.meter.model,
+            self.meter.operation,
+            outcome,
+            self.meter.started.elapsed(),
+        );
+        if let Some(usage) = self.usage {
+            self.meter
+                .client
+                .meter_usage(&self.meter.model, self.meter.operation, usage);
+        }
+    }
 }
 
 impl State {
@@ -138,6 +167,9 @@ impl State {
             let p = interpret(&data);
             self.saw_finish |= p.finished;
             for chunk in p.chunks {
+                if let Ok(StreamChunk::Usage(u)) = &chunk {
+                    self.usage = Some(*u);
+                }
                 self.pending.push_back(chunk.map_err(Error::BadReply));
             }
             self.finished |= p.done;
@@ -148,6 +180,7 @@ impl State {
 /// The completion items of an SSE response body.
 pub(crate) fn completion_stream(
     bytes: ByteStream,
+    meter: Meter,
     idle: Duration,
     url: String,
     permit: OwnedSemaphorePermit,
@@ -160,6 +193,9 @@ pub(crate) fn completion_stream(
         saw_finish: false,
         idle,
         url,
+        meter,
+        usage: None,
+        ended: None,
         _permit: permit,
     };
     Box::pin(futures::stream::unfold(state, next_item))
@@ -168,14 +204,16 @@ pub(crate) fn completion_stream(
 async fn next_item(mut state: State) -> Option<(Result<StreamChunk>, State)> {
     loop {
         if let Some(item) = state.pending.pop_front() {
-            if item.is_err() {
+            if let Err(e) = &item {
                 // An error ends the stream.
                 state.finished = true;
                 state.pending.clear();
+                state.ended = Some(crate::chat::error_outcome(e));
             }
             return Some((item, state));
         }
         if state.finished {
+            state.ended.get_or_insert("ok");
             return None;
         }
         match tokio::time::timeout(state.idle, state.bytes.next()).await {

@@ -194,6 +194,7 @@ impl Application {
                 Ok(Err(e)) => tracing::error!(error = %e, "could not resume unfinished jobs"),
                 Err(e) => tracing::error!(error = %e, "resume task failed"),
             }
+            sociograph_core::ingest::publish_corpus(&backend.store);
             let counts = backend.store.counts().ok();
             load_state.install(Services {
                 store: backend.store,

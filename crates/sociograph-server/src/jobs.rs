@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use sociograph_core::Error as CoreError;
 use sociograph_core::ingest::{Pipeline, Prepared};
 use sociograph_store::{JobStatus, Store};
+use sociograph_telemetry::record;
 use tokio::sync::{mpsc, watch};
 
 /// One unit of work: a job id and its parsed file.
@@ -29,9 +30,9 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub fn enqueue(&self, job: Job) -> bool {
-        self.depth.fetch_add(1, Ordering::SeqCst);
+        record::ingest_queue_depth(self.depth.fetch_add(1, Ordering::SeqCst) + 1);
         if self.tx.send(job).is_err() {
-            self.depth.fetch_sub(1, Ordering::SeqCst);
+            record::ingest_queue_depth(self.depth.fetch_sub(1, Ordering::SeqCst) - 1);
             return false;
         }
         true
@@ -66,7 +67,7 @@ pub fn start(
                 },
             };
             run_job(&pipeline, job).await;
-            depth.fetch_sub(1, Ordering::SeqCst);
+            record::ingest_queue_depth(depth.fetch_sub(1, Ordering::SeqCst).saturating_sub(1));
             if depth.load(Ordering::SeqCst) == 0 {
                 let store = pipeline.store.clone();
                 if let Err(e) = tokio::task::spawn_blocking(move || store.flush_index())

@@ -10,6 +10,7 @@ mod auth;
 mod error;
 mod jobs;
 mod limits;
+mod observe;
 mod openapi;
 mod qa;
 mod routes;
@@ -18,6 +19,7 @@ mod state;
 
 pub use app::{Application, Backend, ExtractorFactory, Loader, Models};
 pub use error::ApiError;
+pub use observe::MetricsRender;
 pub use routes::router;
 pub use settings::{RateLimitSettings, ServerSettings};
 pub use state::{AppState, Readiness, Services};

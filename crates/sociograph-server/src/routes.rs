@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, ErrorBody};
 use crate::jobs::Job;
 use crate::state::{AppState, Readiness};
-use crate::{auth, limits, openapi, qa};
+use crate::{auth, limits, observe, openapi, qa};
 
 /// Most files accepted in one upload request.
 const MAX_FILES_PER_UPLOAD: usize = 10;
@@ -72,10 +72,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/health/live", get(live))
+        .route("/metrics", get(observe::metrics))
         .route("/openapi.json", get(openapi::spec))
         .route("/docs", get(docs))
         .merge(api)
         .fallback(not_found)
+        .layer(middleware::from_fn(observe::observe))
         .with_state(state)
 }
 
@@ -454,6 +456,7 @@ pub async fn delete_document(
             )));
         }
         if store.delete_document(id.as_str())? {
+            sociograph_core::ingest::publish_corpus(&store);
             Ok(Json(Deleted {
                 deleted: id.to_string(),
             }))

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerSettings {
     /// `HOST:PORT` to bind; port 0 picks a free port.
     pub listen: String,
@@ -26,6 +26,8 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<IpAddr>,
     pub rate_limit: RateLimitSettings,
     pub version: String,
+    /// Renders `/metrics`; `None` answers 404 there (no recorder in this process).
+    pub metrics: Option<crate::observe::MetricsRender>,
 }
 
 /// Per-client token bucket; off by default.

@@ -86,6 +86,7 @@ impl AppState {
 
     pub fn set_readiness(&self, r: Readiness) {
         self.readiness.store(r as u8, Ordering::SeqCst);
+        sociograph_telemetry::record::ready(r == Readiness::Ready);
     }
 
     /// Install the loaded services (once) and report ready.

@@ -28,7 +28,8 @@ fn chat_client(settings: &Settings) -> anyhow::Result<ChatClient> {
         timeout: Duration::from_secs(settings.llm.timeout_secs.max(1)),
         max_retries: settings.llm.max_retries,
         max_concurrency: settings.llm.max_concurrency.max(1),
-    })?)
+    })?
+    .with_prices(settings.llm.prices.clone()))
 }
 
 /// Load the configured embedder. Blocking (model load or a probe request).

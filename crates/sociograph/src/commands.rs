@@ -132,6 +132,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             burst: settings.server.rate_limit.burst,
         },
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        metrics: Some(start_metrics(&settings.server.color)?),
     };
     let runtime = tokio::runtime::Handle::current();
     let data_dir = settings.data_dir.clone();
@@ -142,6 +143,26 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     tracing::info!(port = app.port(), data_dir = %data_dir.display(), "listening; loading data");
     app.run_until_stopped().await.map_err(anyhow::Error::msg)
+}
+
+/// Install the Prometheus recorder, publish the build, and start the GPU sampler.
+fn start_metrics(color: &str) -> anyhow::Result<sociograph_server::MetricsRender> {
+    let handle = sociograph_telemetry::prometheus::install().map_err(anyhow::Error::msg)?;
+    sociograph_telemetry::record::build_info(
+        env!("CARGO_PKG_VERSION"),
+        env!("SOCIOGRAPH_REVISION"),
+        color,
+    );
+    sociograph_telemetry::record::ready(false);
+    match sociograph_telemetry::gpu::start(Duration::from_secs(10)) {
+        sociograph_telemetry::gpu::GpuState::Available { devices } => {
+            tracing::info!(devices, "sampling GPUs through NVML");
+        }
+        sociograph_telemetry::gpu::GpuState::Unavailable(reason) => {
+            tracing::info!(%reason, "no GPU: exporting sociograph_gpu_available 0");
+        }
+    }
+    Ok(std::sync::Arc::new(move || handle.render()))
 }
 
 /// Files under `paths` (recursing into folders, skipping hidden entries), sorted.

@@ -378,7 +378,11 @@ impl Answerer {
         }
     }
 
-    fn options(generator: &Generator, request: &AskRequest) -> ChatOptions {
+    fn options(
+        generator: &Generator,
+        request: &AskRequest,
+        operation: &'static str,
+    ) -> ChatOptions {
         ChatOptions {
             temperature: Some(request.temperature.unwrap_or(generator.temperature)),
             max_tokens: Some(request.max_tokens.unwrap_or(generator.max_tokens)),
@@ -386,6 +390,7 @@ impl Answerer {
             cache: false,
             queue_wait: Some(generator.queue_wait),
             retry_timeouts: false,
+            operation,
         }
     }
 
@@ -418,7 +423,11 @@ impl Answerer {
         let t = Instant::now();
         let reply = generator
             .client
-            .chat(&model, &messages, &Self::options(generator, request))
+            .chat(
+                &model,
+                &messages,
+                &Self::options(generator, request, "answer"),
+            )
             .instrument(tracing::info_span!("answer", model = %model))
             .await?;
         let generation_ms = ms(t);
@@ -443,7 +452,7 @@ impl Answerer {
                 .chat(
                     &generator.translate_model,
                     &messages,
-                    &Self::options(generator, request),
+                    &Self::options(generator, request, "translate"),
                 )
                 .await?;
             usage.add(Self::call_usage(
@@ -625,7 +634,6 @@ impl Answerer {
             .model
             .clone()
             .unwrap_or_else(|| generator.answer_model.clone());
-        let options = Self::options(&generator, &request);
         let answer_messages = prompt::answer_messages(
             request.query.as_str(),
             &prepared.sources,
@@ -640,7 +648,11 @@ impl Answerer {
                 Some(language) => {
                     let reply = generator
                         .client
-                        .chat(&model, &answer_messages, &options)
+                        .chat(
+                            &model,
+                            &answer_messages,
+                            &Self::options(&generator, &request, "answer"),
+                        )
                         .await?;
                     usage.add(Self::call_usage(
                         &generator,
@@ -686,7 +698,11 @@ impl Answerer {
             };
         let upstream = generator
             .client
-            .chat_stream(&stream_model, &stream_messages, &options)
+            .chat_stream(
+                &stream_model,
+                &stream_messages,
+                &Self::options(&generator, &request, stream_operation),
+            )
             .await?;
 
         let (tx, rx) = mpsc::channel::<AskEvent>(64);

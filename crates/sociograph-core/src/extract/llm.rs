@@ -146,6 +146,7 @@ impl Extractor for LlmExtractor {
             cache: true,
             queue_wait: None,
             retry_timeouts: true,
+            operation: "extract",
         };
         let mut out = Vec::with_capacity(chunks.len());
         for chunk in chunks {

@@ -40,6 +40,9 @@ pub struct AppOptions {
     pub generator: Option<Generator>,
     /// Reorders fused hits (default: none).
     pub rerank: Option<Rerank>,
+    /// Renders `/metrics` (default: none; the process-wide recorder is installed only by the
+    /// metrics test binary).
+    pub metrics: Option<sociograph_server::MetricsRender>,
 }
 
 impl Default for AppOptions {
@@ -54,6 +57,7 @@ impl Default for AppOptions {
             extractor: None,
             generator: None,
             rerank: None,
+            metrics: None,
         }
     }
 }
@@ -92,6 +96,7 @@ pub async fn spawn_app_with(mut options: AppOptions) -> TestApp {
         trusted_proxies: Vec::new(),
         rate_limit: options.rate_limit.clone(),
         version: "test".into(),
+        metrics: options.metrics.take(),
     };
     let embedder: Arc<dyn Embedder> = options
         .embedder
