@@ -193,6 +193,7 @@ impl Retriever {
     }
 
     pub fn search(&self, query: &Query, k: TopK, mode: Mode) -> Result<SearchResult> {
+        let _span = tracing::info_span!("retrieve", mode = mode.as_str(), k = k.get()).entered();
         let started = Instant::now();
         let k = k.get();
         let depth = (k * 3).max(30);

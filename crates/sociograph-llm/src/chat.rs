@@ -18,6 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument;
 
 use crate::{Error, PriceTable, Result};
 use sociograph_telemetry::record;
@@ -433,16 +434,28 @@ impl ChatClient {
         options: &ChatOptions,
     ) -> Result<ChatReply> {
         let started = Instant::now();
-        let result = self.chat_once(model, messages, options).await;
+        let span = chat_span(model, options.operation);
+        let result = self
+            .chat_once(model, messages, options)
+            .instrument(span.clone())
+            .await;
         let label = match &result {
             Ok(reply) if reply.cached => "cached",
             other => outcome(other),
         };
         record::llm_request(model, options.operation, label, started.elapsed());
-        if let Ok(reply) = &result
-            && let Some(usage) = reply.usage
-        {
-            self.meter_usage(model, options.operation, usage);
+        match &result {
+            Ok(reply) => {
+                span.record("gen_ai.response.model", reply.model.as_str());
+                if let Some(usage) = reply.usage {
+                    record_usage_on(&span, usage);
+                    self.meter_usage(model, options.operation, usage);
+                }
+            }
+            Err(e) => {
+                span.record("otel.status_code", "ERROR");
+                span.record("error.type", error_outcome(e));
+            }
         }
         result
     }
@@ -506,6 +519,7 @@ impl ChatClient {
         options: &ChatOptions,
     ) -> Result<ChatStream> {
         let started = Instant::now();
+        let span = chat_span(model, options.operation);
         let body = Self::body(model, messages, options, true);
         let url = self.url("chat/completions");
         let opened = async {
@@ -517,10 +531,13 @@ impl ChatClient {
                 .await?;
             Ok::<_, Error>((permit, response))
         }
+        .instrument(span.clone())
         .await;
         let (permit, response) = match opened {
             Ok(opened) => opened,
             Err(e) => {
+                span.record("otel.status_code", "ERROR");
+                span.record("error.type", error_outcome(&e));
                 record::llm_request(
                     model,
                     options.operation,
@@ -537,12 +554,37 @@ impl ChatClient {
                 model: model.to_owned(),
                 operation: options.operation,
                 started,
+                span,
             },
             self.config.timeout,
             url,
             permit,
         ))
     }
+}
+
+/// The client span of one model call, named `chat {model}` with the OpenTelemetry GenAI
+/// attributes; token usage is recorded on it when the reply reports it.
+pub(crate) fn chat_span(model: &str, operation: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "chat",
+        otel.name = %format!("chat {model}"),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        gen_ai.system = "openai",
+        gen_ai.operation.name = "chat",
+        gen_ai.request.model = %model,
+        gen_ai.response.model = tracing::field::Empty,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+        sociograph.operation = operation,
+        error.type = tracing::field::Empty,
+    )
+}
+
+pub(crate) fn record_usage_on(span: &tracing::Span, usage: Usage) {
+    span.record("gen_ai.usage.input_tokens", usage.prompt_tokens);
+    span.record("gen_ai.usage.output_tokens", usage.completion_tokens);
 }
 
 /// The cache key of a request: SHA-256 of its canonical JSON.

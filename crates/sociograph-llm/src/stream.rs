@@ -122,6 +122,8 @@ pub(crate) struct Meter {
     pub model: String,
     pub operation: &'static str,
     pub started: std::time::Instant,
+    /// The `chat {model}` span; it ends when the stream does.
+    pub span: tracing::Span,
 }
 
 struct State {
@@ -144,6 +146,13 @@ struct State {
 impl Drop for State {
     fn drop(&mut self) {
         let outcome = self.ended.unwrap_or("cancelled");
+        if outcome != "ok" {
+            self.meter.span.record("otel.status_code", "ERROR");
+            self.meter.span.record("error.type", outcome);
+        }
+        if let Some(usage) = self.usage {
+            crate::chat::record_usage_on(&self.meter.span, usage);
+        }
         sociograph_telemetry::record::llm_request(
             &self.meter.model,
             self.meter.operation,

@@ -1,6 +1,7 @@
 //! Per-request telemetry: the HTTP metrics of the contract (route *templates* only, never raw
-//! paths or ids), the `x-request-id` header in and out, the request span every log line of the
-//! request is recorded in, and `GET /metrics`.
+//! paths or ids), the `x-request-id` header in and out, and the server span `{method} {route}`
+//! (child of an incoming `traceparent`) that every span and log line of the request nests in;
+//! and `GET /metrics`.
 //!
 //! For a streamed answer the duration is the time to the response head (the first event), and
 //! the request stops counting as active once its stream has started.
@@ -12,7 +13,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sociograph_telemetry::record;
+use sociograph_telemetry::{record, trace};
 use tracing::Instrument;
 
 use crate::state::AppState;
@@ -57,18 +58,37 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = method_label(request.method());
     let id = request_id(&request);
-    let span =
-        tracing::info_span!("request", http.method = method, http.route = %route, request_id = %id);
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %id,
+    );
+    // An incoming W3C `traceparent` makes this request part of the caller's trace.
+    let trace_headers: Vec<(String, String)> = ["traceparent", "tracestate"]
+        .iter()
+        .filter_map(|name| {
+            let value = request.headers().get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.to_owned()))
+        })
+        .collect();
+    if !trace_headers.is_empty() {
+        trace::set_parent_from_headers(&span, &trace_headers);
+    }
     record::http_active(1.0);
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span).await;
+    let mut response = next.run(request).instrument(span.clone()).await;
     record::http_active(-1.0);
-    record::http_request(
-        method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    let status = response.status();
+    record::http_request(method, &route, status.as_u16(), started.elapsed());
+    span.record("http.response.status_code", status.as_u16());
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

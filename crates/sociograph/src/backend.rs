@@ -29,7 +29,8 @@ fn chat_client(settings: &Settings) -> anyhow::Result<ChatClient> {
         max_retries: settings.llm.max_retries,
         max_concurrency: settings.llm.max_concurrency.max(1),
     })?
-    .with_prices(settings.llm.prices.clone()))
+    .with_prices(settings.llm.prices.clone())
+    .with_headers(sociograph_telemetry::trace::header_hook()))
 }
 
 /// Load the configured embedder. Blocking (model load or a probe request).
@@ -86,7 +87,8 @@ fn rerank(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Resu
         timeout: Duration::from_secs(r.timeout_secs),
         max_retries: 1,
         max_concurrency: settings.llm.max_concurrency.max(1),
-    })?;
+    })?
+    .with_headers(sociograph_telemetry::trace::header_hook());
     Ok(Some(Rerank {
         reranker: Reranker::new(client, r.model.clone()),
         runtime: runtime.clone(),

@@ -27,39 +27,42 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match cli.command {
+    let _inside = runtime.enter();
+    let (level, command) = match cli.command {
         Command::Serve(args) => {
             apply_data_args(&mut settings, &args.data);
             apply_serve_args(&mut settings, &args);
-            settings.validate()?;
-            logging::init(settings.log.format, "info");
-            runtime.block_on(serve(settings))?;
-            Ok(ExitCode::SUCCESS)
+            ("info", Command::Serve(args))
         }
         Command::Ingest(args) => {
             apply_data_args(&mut settings, &args.data);
-            settings.validate()?;
-            logging::init(settings.log.format, "warn");
-            runtime.block_on(ingest(settings, args))
+            ("warn", Command::Ingest(args))
         }
         Command::Search(args) => {
             apply_data_args(&mut settings, &args.data);
-            settings.validate()?;
-            logging::init(settings.log.format, "warn");
-            runtime.block_on(search(settings, args))?;
-            Ok(ExitCode::SUCCESS)
+            ("warn", Command::Search(args))
         }
         Command::Ask(args) => {
             apply_data_args(&mut settings, &args.data);
             if let Some(generator) = args.generator {
                 settings.answer.generator = generator;
             }
-            settings.validate()?;
-            logging::init(settings.log.format, "warn");
-            runtime.block_on(ask(settings, args))?;
-            Ok(ExitCode::SUCCESS)
+            ("warn", Command::Ask(args))
         }
-    }
+    };
+    settings.validate()?;
+    let mut telemetry = logging::init(&settings, level)?;
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Serve(_) => serve(settings).await.map(|()| ExitCode::SUCCESS),
+            Command::Ingest(args) => ingest(settings, args).await,
+            Command::Search(args) => search(settings, args).await.map(|()| ExitCode::SUCCESS),
+            Command::Ask(args) => ask(settings, args).await.map(|()| ExitCode::SUCCESS),
+        }
+    });
+    // Export the last spans while the runtime still runs.
+    telemetry.shutdown();
+    result
 }
 
 fn apply_data_args(settings: &mut Settings, args: &DataArgs) {

@@ -154,6 +154,9 @@ pub struct Ingest {
 #[serde(deny_unknown_fields, default)]
 pub struct Log {
     pub format: LogFormat,
+    /// OTLP/HTTP collector root (e.g. `http://127.0.0.1:4318`); traces go to `…/v1/traces`.
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` win. Unset: no export.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -422,6 +425,13 @@ impl Settings {
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             bail!("invalid setting `llm.base_url`: {url:?} must start with http:// or https://");
+        }
+        if let Some(url) = &self.log.otlp_endpoint
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!(
+                "invalid setting `log.otlp_endpoint`: {url:?} must start with http:// or https://"
+            );
         }
         if self.answer.generator == GeneratorKind::Llm && self.llm.base_url.is_none() {
             bail!(

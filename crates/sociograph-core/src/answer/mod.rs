@@ -285,7 +285,6 @@ impl Answerer {
     /// Retrieve sources and the graph path. Blocking.
     fn prepare(&self, request: AskRequest) -> Result<Prepared> {
         let started = Instant::now();
-        let _span = tracing::info_span!("retrieve", mode = request.mode.as_str()).entered();
         let result = self
             .retriever
             .search(&request.query, request.top_k, request.mode)?;
@@ -345,7 +344,8 @@ impl Answerer {
 
     async fn prepare_async(self: &Arc<Self>, request: AskRequest) -> Result<Prepared> {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.prepare(request))
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| this.prepare(request)))
             .await
             .map_err(|e| Error::Internal(format!("retrieval task failed: {e}")))?
     }
@@ -407,9 +407,19 @@ impl Answerer {
     /// The whole answer in one reply.
     pub async fn ask(self: &Arc<Self>, request: AskRequest) -> Result<Answer> {
         let prepared = self.prepare_async(request).await?;
-        let Some(generator) = &self.generator else {
-            return self.finish_extractive(prepared).await;
-        };
+        let span = tracing::info_span!("answer", mode = self.mode().as_str());
+        match &self.generator {
+            None => self.finish_extractive(prepared).instrument(span).await,
+            Some(generator) => self.generate(prepared, generator).instrument(span).await,
+        }
+    }
+
+    /// Write the answer (and its translation) with the model.
+    async fn generate(
+        self: &Arc<Self>,
+        prepared: Prepared,
+        generator: &Generator,
+    ) -> Result<Answer> {
         let request = &prepared.request;
         let model = request
             .model
@@ -428,7 +438,6 @@ impl Answerer {
                 &messages,
                 &Self::options(generator, request, "answer"),
             )
-            .instrument(tracing::info_span!("answer", model = %model))
             .await?;
         let generation_ms = ms(t);
         let mut usage = AnswerUsage::default();
@@ -614,6 +623,11 @@ impl Answerer {
     /// HTTP statuses; later failures arrive as an [`AskEvent::Error`].
     pub async fn ask_stream(self: &Arc<Self>, request: AskRequest) -> Result<AskEvents> {
         let prepared = self.prepare_async(request).await?;
+        let span = tracing::info_span!("answer", mode = self.mode().as_str());
+        self.stream_answer(prepared).instrument(span).await
+    }
+
+    async fn stream_answer(self: &Arc<Self>, prepared: Prepared) -> Result<AskEvents> {
         let sources_event = AskEvent::Sources {
             sources: prepared.sources.clone(),
             graph_path: prepared.path.clone(),
@@ -707,68 +721,72 @@ impl Answerer {
 
         let (tx, rx) = mpsc::channel::<AskEvent>(64);
         let this = self.clone();
-        tokio::spawn(async move {
-            if tx.send(sources_event).await.is_err() {
-                return;
-            }
-            let started = Instant::now();
-            let mut upstream = upstream;
-            let mut filter = CitationFilter::new(prepared.sources.len());
-            let mut raw = String::new();
-            let mut reported: Option<Usage> = None;
-            while let Some(chunk) = upstream.next().await {
-                match chunk {
-                    Ok(StreamChunk::Delta(text)) => {
-                        raw.push_str(&text);
-                        let shown = filter.push(&text);
-                        if !shown.is_empty() && tx.send(AskEvent::Delta(shown)).await.is_err() {
-                            return; // the client went away; dropping the stream frees the slot
+        let task_span = tracing::Span::current();
+        tokio::spawn(
+            async move {
+                if tx.send(sources_event).await.is_err() {
+                    return;
+                }
+                let started = Instant::now();
+                let mut upstream = upstream;
+                let mut filter = CitationFilter::new(prepared.sources.len());
+                let mut raw = String::new();
+                let mut reported: Option<Usage> = None;
+                while let Some(chunk) = upstream.next().await {
+                    match chunk {
+                        Ok(StreamChunk::Delta(text)) => {
+                            raw.push_str(&text);
+                            let shown = filter.push(&text);
+                            if !shown.is_empty() && tx.send(AskEvent::Delta(shown)).await.is_err() {
+                                return; // the client went away; dropping the stream frees the slot
+                            }
+                        }
+                        Ok(StreamChunk::Usage(u)) => reported = Some(u),
+                        Err(e) => {
+                            let _ = tx.send(AskEvent::Error(e.into())).await;
+                            return;
                         }
                     }
-                    Ok(StreamChunk::Usage(u)) => reported = Some(u),
-                    Err(e) => {
-                        let _ = tx.send(AskEvent::Error(e.into())).await;
-                        return;
-                    }
                 }
+                drop(upstream);
+                let tail = filter.finish();
+                if !tail.is_empty() && tx.send(AskEvent::Delta(tail)).await.is_err() {
+                    return;
+                }
+                usage.add(Self::call_usage(
+                    &generator,
+                    stream_operation,
+                    &stream_model,
+                    reported,
+                    &stream_messages,
+                    &raw,
+                ));
+                let (generation_ms, translation_ms) = match generation_ms {
+                    Some(g) => (g, ms(started)),
+                    None => (ms(started), 0.0),
+                };
+                let event = match this
+                    .finish(
+                        prepared,
+                        Generated {
+                            text: raw,
+                            mode: AnswerMode::Llm,
+                            model: Some(model),
+                            usage: Some(usage),
+                            generation_ms,
+                            translation_ms,
+                            notice: None,
+                        },
+                    )
+                    .await
+                {
+                    Ok(answer) => AskEvent::Done(Box::new(answer)),
+                    Err(e) => AskEvent::Error(e),
+                };
+                let _ = tx.send(event).await;
             }
-            drop(upstream);
-            let tail = filter.finish();
-            if !tail.is_empty() && tx.send(AskEvent::Delta(tail)).await.is_err() {
-                return;
-            }
-            usage.add(Self::call_usage(
-                &generator,
-                stream_operation,
-                &stream_model,
-                reported,
-                &stream_messages,
-                &raw,
-            ));
-            let (generation_ms, translation_ms) = match generation_ms {
-                Some(g) => (g, ms(started)),
-                None => (ms(started), 0.0),
-            };
-            let event = match this
-                .finish(
-                    prepared,
-                    Generated {
-                        text: raw,
-                        mode: AnswerMode::Llm,
-                        model: Some(model),
-                        usage: Some(usage),
-                        generation_ms,
-                        translation_ms,
-                        notice: None,
-                    },
-                )
-                .await
-            {
-                Ok(answer) => AskEvent::Done(Box::new(answer)),
-                Err(e) => AskEvent::Error(e),
-            };
-            let _ = tx.send(event).await;
-        });
+            .instrument(task_span),
+        );
         Ok(Box::pin(futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|event| (event, rx))
         })))

@@ -91,6 +91,8 @@ pub struct Behaviour {
     pub malformed: AtomicBool,
     pub calls: AtomicUsize,
     last_authorization: Mutex<Option<String>>,
+    /// The `traceparent` header of every request that carried one, in order.
+    pub traceparents: Mutex<Vec<String>>,
     scripts: Mutex<HashMap<String, VecDeque<Reply>>>,
     calls_by_model: Mutex<HashMap<String, usize>>,
     /// Every chat request body received, in order.
@@ -184,6 +186,13 @@ fn error_response(status: u16) -> Response {
 
 fn record(state: &Behaviour, headers: &HeaderMap) -> Option<Response> {
     state.calls.fetch_add(1, Ordering::SeqCst);
+    if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+        state
+            .traceparents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tp.to_owned());
+    }
     *state
         .last_authorization
         .lock()
