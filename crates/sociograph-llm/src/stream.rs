@@ -21,7 +21,15 @@ pub struct SseDecoder {
     buffer: Vec<u8>,
 }
 
+/// Largest event a stream may send; a provider that never ends its event is cut off here.
+const MAX_EVENT_BYTES: usize = 4 << 20;
+
 impl SseDecoder {
+    /// Bytes received but not yet part of a complete event.
+    pub fn pending_bytes(&self) -> usize {
+        self.buffer.len()
+    }
+
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
         self.buffer.extend_from_slice(bytes);
         let mut out = Vec::new();
@@ -233,6 +241,11 @@ async fn next_item(mut state: State) -> Option<(Result<StreamChunk>, State)> {
             Ok(Some(Ok(bytes))) => {
                 let payloads = state.decoder.feed(&bytes);
                 state.take(payloads);
+                if state.decoder.pending_bytes() > MAX_EVENT_BYTES {
+                    state.pending.push_back(Err(Error::BadReply(format!(
+                        "a stream event grew past {MAX_EVENT_BYTES} bytes without ending"
+                    ))));
+                }
             }
             Ok(Some(Err(e))) => state.pending.push_back(Err(Error::Connect {
                 url: state.url.clone(),

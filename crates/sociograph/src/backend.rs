@@ -36,6 +36,7 @@ fn chat_client(settings: &Settings) -> anyhow::Result<ChatClient> {
 /// Load the configured embedder. Blocking (model load or a probe request).
 pub fn embedder(
     settings: &Settings,
+    llm: Option<&ChatClient>,
     runtime: &tokio::runtime::Handle,
 ) -> anyhow::Result<Arc<dyn Embedder>> {
     Ok(match settings.embedder.kind {
@@ -46,7 +47,7 @@ pub fn embedder(
         EmbedderKind::Hashing => Arc::new(HashingEmbedder::new(settings.embedder.dimensions)),
         EmbedderKind::Openai => Arc::new(
             OpenAiEmbedder::connect(
-                chat_client(settings)?,
+                llm.cloned().context("no LLM base URL configured")?,
                 &settings.embedder.model,
                 runtime.clone(),
             )
@@ -56,7 +57,7 @@ pub fn embedder(
 }
 
 /// The answer generator the settings ask for (`None`: extractive answers).
-fn generator(settings: &Settings) -> anyhow::Result<Option<Generator>> {
+fn generator(settings: &Settings, llm: Option<&ChatClient>) -> anyhow::Result<Option<Generator>> {
     let use_llm = match settings.answer.generator {
         GeneratorKind::Extractive => false,
         GeneratorKind::Llm => true,
@@ -66,7 +67,7 @@ fn generator(settings: &Settings) -> anyhow::Result<Option<Generator>> {
         return Ok(None);
     }
     Ok(Some(Generator {
-        client: chat_client(settings)?,
+        client: llm.cloned().context("no LLM base URL configured")?,
         answer_model: settings.llm.answer_model.clone(),
         translate_model: settings.llm.translate_model.clone(),
         prices: settings.llm.prices.clone(),
@@ -98,11 +99,16 @@ fn rerank(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Resu
 
 /// Open everything a command needs. Blocking; call from a blocking thread.
 pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Result<Backend> {
-    let embedder = embedder(settings, runtime)?;
+    // One client, so extraction, embeddings and answers share one concurrency limit.
+    let llm = match settings.llm.base_url {
+        Some(_) => Some(chat_client(settings)?),
+        None => None,
+    };
+    let embedder = embedder(settings, llm.as_ref(), runtime)?;
     let extractor: ExtractorFactory = match settings.extractor.kind {
         ExtractorKind::Offline => Box::new(|_| Arc::new(OfflineExtractor)),
         ExtractorKind::Llm => {
-            let client = chat_client(settings)?;
+            let client = llm.clone().context("no LLM base URL configured")?;
             let model = settings.llm.extract_model.clone();
             let runtime = runtime.clone();
             Box::new(move |cache| {
@@ -114,7 +120,7 @@ pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Re
         embedder,
         extractor,
         rerank: rerank(settings, runtime)?,
-        generator: generator(settings)?,
+        generator: generator(settings, llm.as_ref())?,
     };
     let chunking = ChunkOptions {
         target_chars: settings.ingest.chunk_target_chars,

@@ -441,6 +441,9 @@ impl Settings {
         if !(0.0..=300.0).contains(&self.llm.queue_wait_secs) {
             bail!("invalid setting `llm.queue_wait_secs`: must be between 0 and 300");
         }
+        if self.llm.max_retries > 10 {
+            bail!("invalid setting `llm.max_retries`: at most 10");
+        }
         if self.llm.timeout_secs == 0 {
             bail!("invalid setting `llm.timeout_secs`: must be at least 1");
         }

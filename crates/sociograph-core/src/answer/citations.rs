@@ -7,8 +7,34 @@
 //! the streamed answer and the complete answer are the same text: the complete answer is just
 //! the whole reply pushed through at once.
 
-/// Longest bracket considered a citation; anything longer is ordinary text.
-const MAX_BRACKET: usize = 40;
+/// Longest bracket considered a citation (in bytes); anything longer is ordinary text.
+const MAX_BRACKET: usize = 400;
+
+/// ASCII, Arabic-Indic and Eastern Arabic-Indic digits: a translated answer cites `[١]`.
+fn digit_value(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => c.to_digit(10),
+        '\u{0660}'..='\u{0669}' => Some(c as u32 - 0x0660),
+        '\u{06F0}'..='\u{06F9}' => Some(c as u32 - 0x06F0),
+        _ => None,
+    }
+}
+
+/// Separators inside a citation list: `[1, 2]`, `[1; 2]`, `[١، ٢]`.
+fn is_separator(c: char) -> bool {
+    matches!(c, ',' | ';' | '\u{060C}')
+}
+
+/// A citation number in any of the digit systems above.
+fn parse_number(part: &str) -> Option<usize> {
+    if part.is_empty() {
+        return None;
+    }
+    part.chars().try_fold(0usize, |n, c| {
+        let d = digit_value(c)?;
+        n.checked_mul(10)?.checked_add(d as usize)
+    })
+}
 
 /// Removes citations of sources that do not exist, incrementally.
 #[derive(Debug)]
@@ -69,9 +95,17 @@ impl CitationFilter {
     }
 
     fn step(&mut self, c: char, out: &mut String) {
+        if c == '[' && self.bracket.is_some() {
+            // "[[9]]": the first bracket was text; the new one may be a citation.
+            if let Some(open) = self.bracket.take() {
+                self.emit(&open, out);
+            }
+            self.bracket = Some("[".into());
+            return;
+        }
         if let Some(open) = &mut self.bracket {
             open.push(c);
-            let citation_like = c.is_ascii_digit() || matches!(c, ',' | ';' | ' ');
+            let citation_like = digit_value(c).is_some() || is_separator(c) || c == ' ';
             if c == ']' {
                 let Some(open) = self.bracket.take() else {
                     return;
@@ -99,7 +133,7 @@ impl CitationFilter {
     /// A complete `[…]`: keep the valid numbers, drop the rest.
     fn close(&mut self, bracket: &str, out: &mut String) {
         let inner = &bracket[1..bracket.len() - 1];
-        let parts: Vec<&str> = inner.split([',', ';']).map(str::trim).collect();
+        let parts: Vec<&str> = inner.split(is_separator).map(str::trim).collect();
         if parts.iter().any(|p| p.is_empty()) || parts.is_empty() {
             // "[]" or "[1,,2]": not a citation.
             self.emit(bracket, out);
@@ -107,7 +141,7 @@ impl CitationFilter {
         }
         let valid: Vec<usize> = parts
             .iter()
-            .filter_map(|p| p.parse::<usize>().ok())
+            .filter_map(|p| parse_number(p))
             .filter(|n| (1..=self.sources).contains(n))
             .collect();
         if valid.is_empty() {
@@ -158,6 +192,23 @@ mod tests {
     fn lists_keep_only_the_valid_numbers() {
         assert_eq!(check("Yes [1, 4, 2].", 2).0, "Yes [1, 2].");
         assert_eq!(check("Yes [0].", 2).0, "Yes.");
+    }
+
+    #[test]
+    fn nested_brackets_arabic_digits_and_long_lists_are_checked_too() {
+        assert_eq!(check("see [[9]] here [[2]].", 3).0, "see [] here [[2]].");
+        assert_eq!(check("x [١] y [٩].", 3), ("x [١] y.".to_owned(), vec![1]));
+        assert_eq!(check("z [١، ٣، ٩].", 3).0, "z [1, 3].");
+        let list = |to: usize| {
+            (1..=to)
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        assert_eq!(
+            check(&format!("w [{}, 99].", list(12)), 12).0,
+            format!("w [{}].", list(12))
+        );
     }
 
     #[test]

@@ -35,6 +35,15 @@ pub struct Passage<'a> {
 pub struct Extractive {
     pub text: String,
     pub matched: bool,
+    /// The source numbers cited, in order of first citation. (Not re-read from `text`: a
+    /// quoted sentence may carry its document's own footnote marks, like "[3]".)
+    pub cited: Vec<usize>,
+}
+
+fn note(cited: &mut Vec<usize>, n: usize) {
+    if !cited.contains(&n) {
+        cited.push(n);
+    }
 }
 
 struct Candidate<'a> {
@@ -108,6 +117,7 @@ pub fn answer(question: &str, passages: &[Passage<'_>], entity_names: &[String])
         return Extractive {
             text: "No passage in the corpus matches this question.".into(),
             matched: false,
+            cited: Vec::new(),
         };
     }
     let contains = |c: &Candidate<'_>, term: &str| c.words.iter().any(|w| same_word(term, w));
@@ -167,10 +177,12 @@ pub fn answer(question: &str, passages: &[Passage<'_>], entity_names: &[String])
                 cite(closest.sentence, closest.n)
             ),
             matched: false,
+            cited: vec![closest.n],
         };
     }
     let mut seen: HashSet<String> = HashSet::new();
     let mut chosen: Vec<String> = Vec::new();
+    let mut cited: Vec<usize> = Vec::new();
     for (score, c) in &scored {
         if chosen.len() == MAX_SENTENCES || *score < best * RELATIVE_CUTOFF {
             break;
@@ -178,17 +190,22 @@ pub fn answer(question: &str, passages: &[Passage<'_>], entity_names: &[String])
         // Overlapping chunks repeat sentences: quote each once.
         if seen.insert(c.words.join(" ")) {
             chosen.push(cite(c.sentence, c.n));
+            note(&mut cited, c.n);
         }
     }
     Extractive {
         text: chosen.join(" "),
         matched: true,
+        cited,
     }
 }
 
 /// How two entities are connected, from a graph path: each hop's evidence sentence, cited
 /// with `source_of(evidence chunk)` when that chunk is a source.
-pub fn path_answer(path: &[PathStep], source_of: impl Fn(i64) -> Option<usize>) -> Option<String> {
+pub fn path_answer(
+    path: &[PathStep],
+    source_of: impl Fn(i64) -> Option<usize>,
+) -> Option<Extractive> {
     let (first, last) = (&path.first()?.from.name, &path.last()?.to.name);
     let via: Vec<&str> = path[..path.len() - 1]
         .iter()
@@ -202,6 +219,7 @@ pub fn path_answer(path: &[PathStep], source_of: impl Fn(i64) -> Option<usize>) 
             via.join(", then ")
         )
     };
+    let mut cited = Vec::new();
     for step in path {
         let (a, b) = if step.forward {
             (&step.from.name, &step.to.name)
@@ -215,11 +233,18 @@ pub fn path_answer(path: &[PathStep], source_of: impl Fn(i64) -> Option<usize>) 
         };
         text.push(' ');
         match step.evidence_chunk.and_then(&source_of) {
-            Some(n) => text.push_str(&cite(&statement, n)),
+            Some(n) => {
+                text.push_str(&cite(&statement, n));
+                note(&mut cited, n);
+            }
             None => text.push_str(&statement),
         }
     }
-    Some(text)
+    Some(Extractive {
+        text,
+        matched: true,
+        cited,
+    })
 }
 
 #[cfg(test)]

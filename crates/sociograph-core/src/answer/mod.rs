@@ -242,6 +242,8 @@ struct Prepared {
 /// What produced the answer text, for [`Answerer::finish`].
 struct Generated {
     text: String,
+    /// Citations already known (extractive answers); `None`: check the text for them.
+    cited: Option<Vec<usize>>,
     mode: AnswerMode,
     model: Option<String>,
     usage: Option<AnswerUsage>,
@@ -479,6 +481,7 @@ impl Answerer {
             prepared,
             Generated {
                 text,
+                cited: None,
                 mode: AnswerMode::Llm,
                 model: Some(model),
                 usage: Some(usage),
@@ -512,18 +515,22 @@ impl Answerer {
             .path
             .as_deref()
             .and_then(|p| extractive::path_answer(p, source_of));
-        let text = if let Some(text) = path_text {
-            text
+        let extracted = if let Some(answer) = path_text {
+            answer
         } else if passages.is_empty() {
-            "The corpus holds nothing that matches this question.".to_owned()
+            extractive::Extractive {
+                text: "The corpus holds nothing that matches this question.".to_owned(),
+                matched: false,
+                cited: Vec::new(),
+            }
         } else {
             extractive::answer(
                 prepared.request.query.as_str(),
                 &passages,
                 &prepared.entity_names,
             )
-            .text
         };
+        let (text, cited) = (extracted.text, extracted.cited);
         let generation_ms = ms(t);
         let notice = match &prepared.request.language {
             Some(language) if Self::needs_translation(&text, language) => {
@@ -535,6 +542,7 @@ impl Answerer {
             prepared,
             Generated {
                 text,
+                cited: Some(cited),
                 mode: AnswerMode::Extractive,
                 model: None,
                 usage: None,
@@ -550,6 +558,7 @@ impl Answerer {
     async fn finish(self: &Arc<Self>, prepared: Prepared, generated: Generated) -> Result<Answer> {
         let Generated {
             text,
+            cited,
             mode,
             model,
             usage,
@@ -557,7 +566,17 @@ impl Answerer {
             translation_ms,
             notice,
         } = generated;
-        let (text, cited) = citations::check(&text, prepared.sources.len());
+        // A model's answer is checked; an extractive answer is verbatim quotes whose own
+        // footnote marks must not be mistaken for citations.
+        let (text, cited) = match cited {
+            Some(cited) => (text, cited),
+            None => citations::check(&text, prepared.sources.len()),
+        };
+        if text.trim().is_empty() {
+            return Err(Error::Model(sociograph_llm::Error::BadReply(
+                "the model returned an empty answer".into(),
+            )));
+        }
         let citations: Vec<Source> = cited
             .iter()
             .filter_map(|n| prepared.sources.get(n - 1).cloned())
@@ -692,6 +711,7 @@ impl Answerer {
                                 prepared,
                                 Generated {
                                     text,
+                                    cited: None,
                                     mode: AnswerMode::Llm,
                                     model: Some(model),
                                     usage: Some(usage),
@@ -732,7 +752,14 @@ impl Answerer {
                 let mut filter = CitationFilter::new(prepared.sources.len());
                 let mut raw = String::new();
                 let mut reported: Option<Usage> = None;
-                while let Some(chunk) = upstream.next().await {
+                loop {
+                    // A client that goes away frees the model slot at once, even while the
+                    // provider is silent.
+                    let chunk = tokio::select! {
+                        _ = tx.closed() => return,
+                        chunk = upstream.next() => chunk,
+                    };
+                    let Some(chunk) = chunk else { break };
                     match chunk {
                         Ok(StreamChunk::Delta(text)) => {
                             raw.push_str(&text);
@@ -770,6 +797,7 @@ impl Answerer {
                         prepared,
                         Generated {
                             text: raw,
+                            cited: None,
                             mode: AnswerMode::Llm,
                             model: Some(model),
                             usage: Some(usage),
