@@ -185,6 +185,7 @@ struct Figures {
     corpus: CorpusStats,
     ingest: Vec<IngestResult>,
     serve: ServeResult,
+    tracing: tracing_cost::TracingCost,
     recall: Vec<RecallResult>,
     problems: Vec<LogProblem>,
 }
@@ -198,6 +199,7 @@ impl Figures {
             .map(LevelResult::failures)
             .sum::<usize>()
             + self.serve.probes.iter().filter(|p| p.status != 200).count()
+            + self.tracing.failures
     }
 }
 
@@ -242,6 +244,11 @@ fn measure(
     let local_dir = work.join("data-local");
     let serve = serve_and_load(plan, bin, model_dir, &local_dir, work)?;
 
+    step("cost of tracing: export off / on against OpenTelemetry disabled");
+    let (requests, rounds) = if plan.quick { (300, 1) } else { (2_000, 3) };
+    let tracing =
+        tracing_cost::measure(bin, &work.join("data-hashing"), work, 10, requests, rounds)?;
+
     step("ANN recall@10 against exact search");
     let mut recall = Vec::new();
     for embedder in [Embedder::Hashing, Embedder::Local] {
@@ -260,6 +267,7 @@ fn measure(
         corpus,
         ingest,
         serve,
+        tracing,
         recall,
         problems,
     })
@@ -923,6 +931,8 @@ async fn load(
 }
 
 // ------------------------------------------------------------------ recall
+
+mod tracing_cost;
 
 mod recall {
     //! ANN recall@10 against exact search, through `sociograph-store` itself, on a stopped
@@ -1729,6 +1739,8 @@ fn render(
         mib(s.rss_after_load.hwm_kib)
     )?;
     writeln!(md)?;
+
+    tracing_cost::render(&mut md, &f.tracing)?;
 
     writeln!(md, "## ANN recall@{RECALL_K}")?;
     writeln!(md)?;

@@ -45,9 +45,17 @@ pub struct TraceSettings {
     pub default_filter: String,
     /// Full OTLP/HTTP traces URL (`…/v1/traces`); `None` exports nothing.
     pub otlp_traces_endpoint: Option<String>,
+    /// `false` leaves OpenTelemetry out entirely (no span data, no trace ids in logs, no
+    /// outgoing `traceparent`): the standard `OTEL_SDK_DISABLED=true`.
+    pub otel_enabled: bool,
 }
 
 impl TraceSettings {
+    /// `OTEL_SDK_DISABLED=true` (the OpenTelemetry standard variable) turns tracing off.
+    pub fn otel_enabled_from_env() -> bool {
+        !std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+
     /// The traces URL from the standard environment: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as
     /// is, else `OTEL_EXPORTER_OTLP_ENDPOINT` (or `configured`) + `/v1/traces`.
     pub fn endpoint_from_env(configured: Option<&str>) -> Option<String> {
@@ -139,7 +147,11 @@ pub fn init(settings: &TraceSettings) -> Result<TraceGuard, String> {
         ])
         .build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
-    if let Some(endpoint) = &settings.otlp_traces_endpoint {
+    if let Some(endpoint) = settings
+        .otlp_traces_endpoint
+        .as_ref()
+        .filter(|_| settings.otel_enabled)
+    {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| "trace export needs the tokio runtime".to_owned())?;
         let client = reqwest::Client::builder()
@@ -159,7 +171,9 @@ pub fn init(settings: &TraceSettings) -> Result<TraceGuard, String> {
     let tracer = provider.tracer("sociograph");
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(&settings.default_filter));
-    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+    let otel = settings
+        .otel_enabled
+        .then(|| tracing_opentelemetry::layer().with_tracer(tracer));
     let registry = tracing_subscriber::registry()
         .with(filter)
         .with(RequestIdLayer)

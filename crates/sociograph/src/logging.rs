@@ -22,6 +22,7 @@ pub fn init(settings: &Settings, default_level: &str) -> anyhow::Result<TraceGua
         otlp_traces_endpoint: TraceSettings::endpoint_from_env(
             settings.log.otlp_endpoint.as_deref(),
         ),
+        otel_enabled: TraceSettings::otel_enabled_from_env(),
     };
     trace::init(&trace_settings).map_err(anyhow::Error::msg)
 }

@@ -100,6 +100,7 @@ async fn one_question_is_one_trace_from_the_callers_span_down_to_the_model_call(
         log_format: LogFormat::Json,
         default_filter: "info".into(),
         otlp_traces_endpoint: Some(endpoint),
+        otel_enabled: true,
     })
     .expect("telemetry");
 
