@@ -6,11 +6,13 @@
 //! request span), remembered by [`RequestIdLayer`].
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
+use tracing::dispatcher::WeakDispatch;
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::{Dispatch, Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
@@ -92,7 +94,35 @@ impl Visit for JsonFields<'_> {
 }
 
 /// The JSON event format.
-pub struct JsonWithTrace;
+///
+/// Reading a span's OpenTelemetry ids needs the dispatcher, which `tracing` hides while an
+/// event is being dispatched (re-entrancy guard), so the formatter is handed a weak reference
+/// to its own dispatcher once that exists ([`DispatchSlot::set`]).
+pub struct JsonWithTrace {
+    dispatch: DispatchSlot,
+}
+
+/// Where the formatter finds its dispatcher.
+#[derive(Clone, Default)]
+pub struct DispatchSlot(Arc<OnceLock<WeakDispatch>>);
+
+impl DispatchSlot {
+    pub fn set(&self, dispatch: &Dispatch) {
+        let _ = self.0.set(dispatch.downgrade());
+    }
+}
+
+impl JsonWithTrace {
+    pub fn new() -> (Self, DispatchSlot) {
+        let slot = DispatchSlot::default();
+        (
+            JsonWithTrace {
+                dispatch: slot.clone(),
+            },
+            slot,
+        )
+    }
+}
 
 impl<S, N> FormatEvent<S, N> for JsonWithTrace
 where
@@ -123,9 +153,14 @@ where
             if let Some(request_id) = request_id {
                 line.insert("request_id".into(), Value::from(request_id));
             }
-            let cx = tracing::dispatcher::get_default(|dispatch| {
-                tracing_opentelemetry::get_otel_context(&span.id(), dispatch)
-            });
+            let cx = self
+                .dispatch
+                .0
+                .get()
+                .and_then(WeakDispatch::upgrade)
+                .and_then(|dispatch| {
+                    tracing_opentelemetry::get_otel_context(&span.id(), &dispatch)
+                });
             if let Some(cx) = cx {
                 let otel = cx.span();
                 let sc = otel.span_context();
@@ -137,5 +172,80 @@ where
         }
         let json = serde_json::to_string(&line).map_err(|_| fmt::Error)?;
         writeln!(writer, "{json}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'a self) -> Buffer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn json_lines_carry_the_trace_span_and_request_ids() {
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let buffer = Buffer::default();
+        let (format, slot) = JsonWithTrace::new();
+        let subscriber = tracing_subscriber::registry()
+            .with(RequestIdLayer)
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .event_format(format)
+                    .with_writer(buffer.clone()),
+            );
+        let dispatch = Dispatch::new(subscriber);
+        slot.set(&dispatch);
+        tracing::dispatcher::with_default(&dispatch, || {
+            let request = tracing::info_span!("request", request_id = "req-42");
+            let _outer = request.enter();
+            let inner = tracing::info_span!("retrieve");
+            let _inner = inner.enter();
+            tracing::warn!(chunks = 3_u64, "something worth a line");
+        });
+        let text = String::from_utf8(buffer.0.lock().map(|b| b.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        let line: serde_json::Value =
+            serde_json::from_str(text.lines().next().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(line["level"], "WARN", "{text}");
+        assert_eq!(line["message"], "something worth a line");
+        assert_eq!(line["chunks"], 3);
+        assert_eq!(line["span"], "retrieve");
+        assert_eq!(line["request_id"], "req-42");
+        let hex = |v: &serde_json::Value, len: usize| {
+            v.as_str()
+                .is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        assert!(hex(&line["trace_id"], 32), "{line}");
+        assert!(hex(&line["span_id"], 16), "{line}");
+        assert_eq!(text.lines().count(), 1);
     }
 }

@@ -179,20 +179,26 @@ pub fn init(settings: &TraceSettings) -> Result<TraceGuard, String> {
         .with(RequestIdLayer)
         .with(otel);
     let installed = match settings.log_format {
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .event_format(JsonWithTrace)
-                    .with_writer(std::io::stderr),
-            )
-            .try_init(),
+        LogFormat::Json => {
+            let (format, slot) = JsonWithTrace::new();
+            let dispatch = tracing::Dispatch::new(
+                registry.with(
+                    tracing_subscriber::fmt::layer()
+                        .event_format(format)
+                        .with_writer(std::io::stderr),
+                ),
+            );
+            slot.set(&dispatch);
+            dispatch.try_init().map_err(|e| e.to_string())
+        }
         LogFormat::Text => registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_target(false)
                     .with_writer(std::io::stderr),
             )
-            .try_init(),
+            .try_init()
+            .map_err(|e| e.to_string()),
     };
     installed.map_err(|e| format!("logging was already initialised: {e}"))?;
     global::set_tracer_provider(provider.clone());

@@ -252,5 +252,31 @@ pub fn render(md: &mut String, t: &TracingCost) -> anyhow::Result<()> {
         )?;
     }
     writeln!(md)?;
+    // How far apart rounds of one variant land: differences between variants smaller than
+    // this are this machine's noise, not a cost.
+    let noise = t
+        .per_variant
+        .iter()
+        .map(|(_, rps, _)| {
+            let (lo, hi) = rps
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+            let mean = rps.iter().sum::<f64>() / rps.len().max(1) as f64;
+            if mean > 0.0 && rps.len() > 1 {
+                (hi - lo) / mean * 100.0
+            } else {
+                0.0
+            }
+        })
+        .fold(0.0, f64::max);
+    if t.rounds > 1 {
+        writeln!(
+            md,
+            "Rounds of the same variant differ by up to {noise:.1} % in throughput on this machine \
+             (the load generator shares its two CPUs with the server), so differences between \
+             variants smaller than that are noise rather than a cost of tracing."
+        )?;
+        writeln!(md)?;
+    }
     Ok(())
 }
