@@ -252,6 +252,28 @@ struct Generated {
     notice: Option<String>,
 }
 
+impl Generated {
+    /// A model's answer, whose citations are still to be checked.
+    fn llm(
+        text: String,
+        model: String,
+        usage: AnswerUsage,
+        generation_ms: f64,
+        translation_ms: f64,
+    ) -> Self {
+        Generated {
+            text,
+            cited: None,
+            mode: AnswerMode::Llm,
+            model: Some(model),
+            usage: Some(usage),
+            generation_ms,
+            translation_ms,
+            notice: None,
+        }
+    }
+}
+
 /// Answers questions; one per process.
 pub struct Answerer {
     pub retriever: Arc<Retriever>,
@@ -479,16 +501,7 @@ impl Answerer {
         }
         self.finish(
             prepared,
-            Generated {
-                text,
-                cited: None,
-                mode: AnswerMode::Llm,
-                model: Some(model),
-                usage: Some(usage),
-                generation_ms,
-                translation_ms,
-                notice: None,
-            },
+            Generated::llm(text, model, usage, generation_ms, translation_ms),
         )
         .await
     }
@@ -707,19 +720,7 @@ impl Answerer {
                     } else {
                         // Already in the language asked for: send it as it is.
                         let answer = self
-                            .finish(
-                                prepared,
-                                Generated {
-                                    text,
-                                    cited: None,
-                                    mode: AnswerMode::Llm,
-                                    model: Some(model),
-                                    usage: Some(usage),
-                                    generation_ms: ms(t),
-                                    translation_ms: 0.0,
-                                    notice: None,
-                                },
-                            )
+                            .finish(prepared, Generated::llm(text, model, usage, ms(t), 0.0))
                             .await?;
                         let events = vec![
                             sources_event,
@@ -795,16 +796,7 @@ impl Answerer {
                 let event = match this
                     .finish(
                         prepared,
-                        Generated {
-                            text: raw,
-                            cited: None,
-                            mode: AnswerMode::Llm,
-                            model: Some(model),
-                            usage: Some(usage),
-                            generation_ms,
-                            translation_ms,
-                            notice: None,
-                        },
+                        Generated::llm(raw, model, usage, generation_ms, translation_ms),
                     )
                     .await
                 {
