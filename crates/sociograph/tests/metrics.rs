@@ -14,13 +14,11 @@ mod llm_server;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::json;
-use sociograph_core::answer::Generator;
-use sociograph_llm::{ChatClient, ClientConfig, Price, PriceTable};
+use sociograph_llm::{Price, PriceTable};
 
-use helpers::{AppOptions, spawn_app_with};
+use helpers::{AppOptions, spawn_app_with, test_client, test_generator};
 use llm_server::Reply;
 
 type Series = HashMap<(String, BTreeMap<String, String>), f64>;
@@ -77,26 +75,10 @@ async fn metrics_move_for_exactly_the_routes_called_and_count_llm_tokens_and_cos
             output_per_million: 10.0,
         },
     );
-    let client = ChatClient::new(ClientConfig {
-        base_url: llm.base_url.clone(),
-        api_key: None,
-        timeout: Duration::from_secs(10),
-        max_retries: 0,
-        max_concurrency: 2,
-    })
-    .expect("client")
-    .with_prices(prices.clone());
+    let client = test_client(&llm.base_url).with_prices(prices.clone());
     let app = spawn_app_with(AppOptions {
         metrics: Some(Arc::new(move || handle.render())),
-        generator: Some(Generator {
-            client,
-            answer_model: "answer-model".into(),
-            translate_model: "answer-model".into(),
-            prices,
-            temperature: 0.0,
-            max_tokens: 100,
-            queue_wait: Duration::from_secs(5),
-        }),
+        generator: Some(test_generator(client, prices)),
         ..AppOptions::default()
     })
     .await;

@@ -23,11 +23,10 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::json;
-use sociograph_core::answer::Generator;
-use sociograph_llm::{ChatClient, ClientConfig, PriceTable};
+use sociograph_llm::PriceTable;
 use sociograph_telemetry::trace::{self, LogFormat, TraceSettings};
 
-use helpers::{AppOptions, spawn_app_with};
+use helpers::{AppOptions, spawn_app_with, test_client, test_generator};
 use llm_server::Reply;
 
 type Received = Arc<Mutex<Vec<(Span, Vec<(String, String)>)>>>;
@@ -109,25 +108,9 @@ async fn one_question_is_one_trace_from_the_callers_span_down_to_the_model_call(
         "answer-model",
         [Reply::text("Ingrid Valtersen chairs it [1].").usage(321, 12)],
     );
-    let client = ChatClient::new(ClientConfig {
-        base_url: llm.base_url.clone(),
-        api_key: None,
-        timeout: Duration::from_secs(10),
-        max_retries: 0,
-        max_concurrency: 2,
-    })
-    .expect("client")
-    .with_headers(trace::header_hook());
+    let client = test_client(&llm.base_url).with_headers(trace::header_hook());
     let app = spawn_app_with(AppOptions {
-        generator: Some(Generator {
-            client,
-            answer_model: "answer-model".into(),
-            translate_model: "answer-model".into(),
-            prices: PriceTable::default(),
-            temperature: 0.0,
-            max_tokens: 100,
-            queue_wait: Duration::from_secs(5),
-        }),
+        generator: Some(test_generator(client, PriceTable::default())),
         ..AppOptions::default()
     })
     .await;

@@ -279,3 +279,34 @@ pub fn hit_sources(result: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A model client for the local test server: no key, no retries, two slots. (Used by the
+/// metrics and tracing test binaries, which include this file.)
+#[allow(dead_code)]
+pub fn test_client(base_url: &str) -> sociograph_llm::ChatClient {
+    sociograph_llm::ChatClient::new(sociograph_llm::ClientConfig {
+        base_url: base_url.to_owned(),
+        api_key: None,
+        timeout: Duration::from_secs(10),
+        max_retries: 0,
+        max_concurrency: 2,
+    })
+    .expect("client")
+}
+
+/// Answers (and translations) by `answer-model` through `client`.
+#[allow(dead_code)]
+pub fn test_generator(
+    client: sociograph_llm::ChatClient,
+    prices: sociograph_llm::PriceTable,
+) -> Generator {
+    Generator {
+        client,
+        answer_model: "answer-model".into(),
+        translate_model: "answer-model".into(),
+        prices,
+        temperature: 0.0,
+        max_tokens: 100,
+        queue_wait: Duration::from_secs(5),
+    }
+}
