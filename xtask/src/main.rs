@@ -1,11 +1,15 @@
 //! `cargo xtask <command>`: the project's automation, so "green locally" and "green in CI" are
 //! the same command.
 //!
-//! - `ci`    — test setup (model, Python venv), `cargo fmt --check`, clippy `-D warnings`,
-//!   the whole test suite.
+//! - `ci`    — test setup (model, Python venv, Chromium, the web UI's npm packages and build),
+//!   `cargo fmt --check`, clippy `-D warnings`, the Rust test suite, the UI's unit tests, then
+//!   `e2e`.
+//! - `e2e`   — the web UI in headless Chromium against the release binary (see `e2e.rs`).
 //! - `bench` — build release, measure ingest and HTTP search, write `docs/BENCHMARKS.md`.
 
 mod bench;
+mod e2e;
+mod proc;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,6 +56,8 @@ fn ci() -> anyhow::Result<()> {
         "cargo",
         &["test", "--workspace", "--locked", "--no-fail-fast"],
     )?;
+    run("npm", &["--prefix", "web", "test"])?;
+    e2e::run(&root())?;
     eprintln!("xtask: ci passed");
     Ok(())
 }
@@ -61,8 +67,9 @@ fn main() -> std::process::ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench::run(&root(), &args[1..]),
+        Some("e2e") => e2e::run(&root()),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--quick]>");
+            eprintln!("usage: cargo xtask <ci | e2e | bench [--quick]>");
             return std::process::ExitCode::from(2);
         }
     };

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod chunk;
 mod error;
 pub mod extract;
+pub mod graph;
 pub mod ingest;
 pub mod load;
 pub mod retrieve;

@@ -15,6 +15,7 @@ use sociograph_core::answer::{Answerer, Generator};
 use sociograph_core::cache::StoreCache;
 use sociograph_core::chunk::ChunkOptions;
 use sociograph_core::extract::Extractor;
+use sociograph_core::graph::GraphCache;
 use sociograph_core::ingest::Pipeline;
 use sociograph_core::retrieve::{Rerank, Retriever};
 use sociograph_llm::{Embedder, ResponseCache};
@@ -58,6 +59,7 @@ pub struct Backend {
     pub pipeline: Arc<Pipeline>,
     pub retriever: Arc<Retriever>,
     pub answerer: Arc<Answerer>,
+    pub graph: Arc<GraphCache>,
     pub embedder: String,
     pub extractor: String,
 }
@@ -95,9 +97,11 @@ impl Backend {
             embedder: embedder.clone(),
             rerank,
         });
+        let graph = Arc::new(GraphCache::new(store.clone()));
         let answerer = Arc::new(Answerer {
             retriever: retriever.clone(),
             store: store.clone(),
+            graph: graph.clone(),
             generator,
         });
         Ok(Backend {
@@ -107,6 +111,7 @@ impl Backend {
             pipeline,
             retriever,
             answerer,
+            graph,
         })
     }
 }
@@ -201,6 +206,7 @@ impl Application {
                 pipeline: backend.pipeline,
                 retriever: backend.retriever,
                 answerer: backend.answerer,
+                graph: backend.graph,
                 jobs: queue,
                 embedder: backend.embedder,
                 extractor: backend.extractor,

@@ -8,6 +8,7 @@
 mod app;
 mod auth;
 mod error;
+mod graph;
 mod jobs;
 mod limits;
 mod observe;
@@ -16,6 +17,7 @@ mod qa;
 mod routes;
 mod settings;
 mod state;
+mod ui;
 
 pub use app::{Application, Backend, ExtractorFactory, Loader, Models};
 pub use error::ApiError;

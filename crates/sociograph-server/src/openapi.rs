@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{qa, routes};
+use crate::{graph, qa, routes};
 
 struct BearerAuth;
 
@@ -24,7 +24,8 @@ impl Modify for BearerAuth {
     paths(
         routes::health, routes::live, routes::search, routes::search_post,
         routes::upload_documents, routes::list_documents, routes::get_document, routes::delete_document,
-        routes::get_job, routes::search_entities, routes::get_entity,
+        routes::get_job, routes::search_entities, routes::get_entity, routes::client_settings,
+        graph::subgraph, graph::path, graph::stats,
         qa::ask, qa::ask_stream, qa::list_history, qa::get_history, qa::delete_history,
         qa::clear_history,
     ),
@@ -33,7 +34,7 @@ impl Modify for BearerAuth {
         (name = "health", description = "Readiness and liveness"),
         (name = "search", description = "Retrieval"),
         (name = "documents", description = "Upload, list, delete; ingest jobs"),
-        (name = "graph", description = "Entities and relations"),
+        (name = "graph", description = "Entities and relations; neighbourhoods, paths, central actors, communities"),
         (name = "answers", description = "Questions answered with cited sources; answer history"),
     )
 )]

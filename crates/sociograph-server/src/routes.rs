@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, ErrorBody};
 use crate::jobs::Job;
 use crate::state::{AppState, Readiness};
-use crate::{auth, limits, observe, openapi, qa};
+use crate::{auth, graph, limits, observe, openapi, qa, ui};
 
 /// Most files accepted in one upload request.
 const MAX_FILES_PER_UPLOAD: usize = 10;
@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}", get(get_job))
         .route("/api/graph/entities", get(search_entities))
         .route("/api/graph/entities/{id}", get(get_entity))
+        .route("/api/graph/subgraph", get(graph::subgraph))
+        .route("/api/graph/path", get(graph::path))
+        .route("/api/graph/stats", get(graph::stats))
+        .route("/api/settings", get(client_settings))
         .route("/api/history", get(qa::list_history))
         .route("/api/history/{id}", get(qa::get_history))
         .merge(mutating)
@@ -75,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(observe::metrics))
         .route("/openapi.json", get(openapi::spec))
         .route("/docs", get(docs))
+        .route("/app", get(ui::serve))
+        .route("/app/", get(ui::serve))
+        .route("/app/{*path}", get(ui::serve))
         .merge(api)
         .fallback(not_found)
         .layer(middleware::from_fn(observe::observe))
@@ -140,6 +147,56 @@ pub struct Live {
 #[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = Live)))]
 pub async fn live() -> Json<Live> {
     Json(Live { status: "alive" })
+}
+
+// ------------------------------------------------------------------ settings
+
+#[derive(Serialize, ToSchema)]
+pub struct TopKSettings {
+    default: usize,
+    max: usize,
+}
+
+/// What a client (the web UI) needs to offer sensible choices.
+#[derive(Serialize, ToSchema)]
+pub struct ClientSettings {
+    version: String,
+    /// How answers are written: `llm`, or `extractive` when no language model is configured.
+    generator: sociograph_core::answer::AnswerMode,
+    /// The answer model, when there is one.
+    model: Option<String>,
+    /// Retrieval modes accepted by `/search` and `/api/qa/ask`.
+    modes: Vec<Mode>,
+    default_mode: Mode,
+    /// Sources per answer.
+    top_k: TopKSettings,
+    /// Whether answers can be translated (`language` in `/api/qa/ask`); needs a model.
+    translation: bool,
+    /// Whether uploads and deletes need `Authorization: Bearer <key>`.
+    api_key_required: bool,
+}
+
+/// The server's defaults and capabilities, for clients.
+#[utoipa::path(get, path = "/api/settings", tag = "health",
+    responses((status = 200, body = ClientSettings), (status = 503, body = ErrorBody)))]
+pub async fn client_settings(
+    State(state): State<AppState>,
+) -> Result<Json<ClientSettings>, ApiError> {
+    let answerer = &state.services()?.answerer;
+    let generator = answerer.generator.as_ref();
+    Ok(Json(ClientSettings {
+        version: state.settings.version.clone(),
+        generator: answerer.mode(),
+        model: generator.map(|g| g.answer_model.clone()),
+        modes: vec![Mode::Hybrid, Mode::Naive, Mode::Keyword, Mode::Local],
+        default_mode: Mode::default(),
+        top_k: TopKSettings {
+            default: sociograph_core::answer::AskRequest::DEFAULT_TOP_K,
+            max: TopK::MAX,
+        },
+        translation: generator.is_some(),
+        api_key_required: !state.settings.api_keys.is_empty(),
+    }))
 }
 
 // ------------------------------------------------------------------ search
@@ -516,17 +573,7 @@ pub async fn search_entities(
     params: Result<Query<EntityParams>, QueryRejection>,
 ) -> Result<Json<EntityList>, ApiError> {
     let Query(params) = params.map_err(query_error)?;
-    let limit = match params.limit.as_deref() {
-        None | Some("") => 50,
-        Some(raw) => match raw.trim().parse::<usize>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "limit must be between 1 and 500, got {raw:?}"
-                )));
-            }
-        },
-    };
+    let limit = graph::bounded("limit", params.limit.as_deref(), 50, 1..=500)?;
     if params.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::BadRequest(
             "q is longer than 200 characters".into(),

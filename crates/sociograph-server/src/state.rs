@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use sociograph_core::answer::Answerer;
+use sociograph_core::graph::GraphCache;
 use sociograph_core::ingest::Pipeline;
 use sociograph_core::retrieve::Retriever;
 use sociograph_store::Store;
@@ -39,6 +40,7 @@ pub struct Services {
     pub pipeline: Arc<Pipeline>,
     pub retriever: Arc<Retriever>,
     pub answerer: Arc<Answerer>,
+    pub graph: Arc<GraphCache>,
     pub jobs: JobQueue,
     pub embedder: String,
     pub extractor: String,

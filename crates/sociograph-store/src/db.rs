@@ -83,7 +83,7 @@ fn bump_generation(tx: &Transaction<'_>) -> Result<u64> {
         .map_err(|_| Error::Corrupt(format!("meta.generation = {generation:?}")))
 }
 
-fn read_generation(conn: &Connection) -> Result<u64> {
+pub(crate) fn read_generation(conn: &Connection) -> Result<u64> {
     let value: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
             r.get(0)

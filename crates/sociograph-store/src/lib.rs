@@ -10,18 +10,18 @@
 
 mod db;
 mod error;
+mod graph;
 mod history;
 mod lock;
 mod migrations;
-mod path;
 pub mod textnorm;
 mod types;
 mod vector;
 
 pub use db::{Store, StoreOptions};
 pub use error::{Error, Result};
+pub use graph::{GraphData, GraphEntity, GraphRelation, PathStep};
 pub use history::{HistoryPage, HistoryRecord, NewHistory};
 pub use lock::DataDirLock;
-pub use path::PathStep;
 pub use types::*;
 pub use vector::{VectorHit, VectorIndex};

@@ -21,6 +21,7 @@ use sociograph_store::{DocumentRef, NewHistory, PathStep, Store};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use crate::graph::GraphCache;
 use crate::retrieve::{Retriever, Timings};
 use crate::types::{Language, Mode, Query, TopK};
 use crate::{Error, Result};
@@ -278,6 +279,8 @@ impl Generated {
 pub struct Answerer {
     pub retriever: Arc<Retriever>,
     pub store: Arc<Store>,
+    /// The relation graph, for "how is A connected to B?".
+    pub graph: Arc<GraphCache>,
     /// `None`: answers are extractive.
     pub generator: Option<Generator>,
 }
@@ -332,7 +335,12 @@ impl Answerer {
             }
         }
         let path = match result.matched_entities.as_slice() {
-            [a, b, ..] => self.store.shortest_path(a.id, b.id, MAX_PATH_HOPS)?,
+            [a, b, ..] => self
+                .graph
+                .get()?
+                .paths(a.id, b.id, MAX_PATH_HOPS, 1)
+                .into_iter()
+                .next(),
             _ => None,
         }
         .filter(|p| !p.is_empty());

@@ -14,3 +14,4 @@ mod limits;
 mod llm;
 mod llm_server;
 mod search;
+mod ui;

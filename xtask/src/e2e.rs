@@ -1,0 +1,143 @@
+//! `cargo xtask e2e`: the web UI end to end — headless Chromium (Debian's `chromium`, driven by
+//! `playwright-core`) against the release binary serving the demo corpus.
+//!
+//! 1. builds `cargo build --release --locked -p sociograph` (which embeds `web/dist`, so the UI
+//!    must have been built: `scripts/setup-test.sh` does that);
+//! 2. copies the binary into a scratch directory and runs it from there with an empty
+//!    environment — no Node, no `web/` beside it — to ingest `corpus/demo` and serve it on a free
+//!    127.0.0.1 port;
+//! 3. runs `npm --prefix web run e2e` against it (upload, ask with a streamed cited answer,
+//!    graph neighbourhood, path finder, delete), which saves the screenshots in `docs/img/`;
+//! 4. stops the server with SIGTERM and checks it exited cleanly.
+//!
+//! Every step is bounded in time, and the server is owned by a [`ChildGuard`].
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+
+use crate::proc::{ChildGuard, free_port, log_tail, run_bounded, target_dir, wait_ready};
+
+fn step(what: &str) {
+    eprintln!("xtask: e2e: == {what}");
+}
+
+/// The binary with nothing inherited: proves it needs neither Node nor files beside it.
+fn isolated(bin: &Path, cwd: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .env("HOME", cwd)
+        .current_dir(cwd)
+        .stdin(Stdio::null());
+    cmd
+}
+
+pub fn run(root: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    ensure!(
+        root.join("web/dist/index.html").is_file(),
+        "the web UI is not built (web/dist/index.html is missing): run scripts/setup-test.sh"
+    );
+    step("build the release binary (embeds web/dist)");
+    run_bounded(
+        Command::new("cargo")
+            .args(["build", "--release", "--locked", "-p", "sociograph"])
+            .current_dir(root),
+        Duration::from_secs(3600),
+        None,
+    )?;
+    let built = target_dir(root)?.join("release/sociograph");
+
+    let work = tempfile::Builder::new()
+        .prefix("sociograph-e2e-")
+        .tempdir()
+        .context("cannot create a work directory")?;
+    let bin = work.path().join("sociograph");
+    std::fs::copy(&built, &bin)
+        .with_context(|| format!("cannot copy {} to {}", built.display(), bin.display()))?;
+    let data = work.path().join("data");
+    let model_dir = root.join("models/all-MiniLM-L6-v2");
+
+    step("ingest corpus/demo");
+    let mut ingest = isolated(&bin, work.path());
+    ingest
+        .arg("ingest")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--embedder", "local", "--model-dir"])
+        .arg(&model_dir)
+        .arg(root.join("corpus/demo"));
+    run_bounded(
+        &mut ingest,
+        Duration::from_secs(900),
+        Some(&work.path().join("ingest.log")),
+    )?;
+
+    step("serve");
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let log = work.path().join("serve.log");
+    let out = File::create(&log)?;
+    let mut serve = isolated(&bin, work.path());
+    serve
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--embedder", "local", "--model-dir"])
+        .arg(&model_dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0")
+        .stdout(out.try_clone()?)
+        .stderr(out);
+    let spawned = Instant::now();
+    let mut server = ChildGuard::spawn(&mut serve, "sociograph serve")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    runtime
+        .block_on(wait_ready(
+            &client,
+            &base,
+            &mut server,
+            spawned,
+            Duration::from_secs(300),
+        ))
+        .with_context(|| format!("server did not become ready{}", log_tail(&log)))?;
+
+    step("drive the UI in headless Chromium");
+    let result = run_bounded(
+        Command::new("npm")
+            .args(["--prefix", "web", "run", "e2e"])
+            .env("SOCIOGRAPH_URL", &base)
+            .env(
+                "SOCIOGRAPH_UPLOAD",
+                root.join("testdata/good/brackwater-memo.pdf"),
+            )
+            .env("SCREENSHOT_DIR", root.join("docs/img"))
+            .current_dir(root),
+        Duration::from_secs(600),
+        None,
+    );
+    if result.is_err() {
+        eprintln!("xtask: e2e: server log{}", log_tail(&log));
+    }
+    result?;
+
+    let (status, _) = server
+        .terminate(Duration::from_secs(30))
+        .with_context(|| format!("server did not stop on SIGTERM{}", log_tail(&log)))?;
+    ensure!(
+        status.success(),
+        "server exited with {status}{}",
+        log_tail(&log)
+    );
+    eprintln!(
+        "xtask: e2e passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
