@@ -17,14 +17,13 @@
 //!    `<target>/xtask-bench/BENCHMARKS.quick.md` and leaves the docs alone.
 //!
 //! Everything binds 127.0.0.1, every loop is bounded in count and time, and every child process
-//! is owned by a [`ChildGuard`] that kills and reaps it on any exit path. Any non-200 answer
-//! fails the bench: the report is still written (its figures are real), flagged as FAILED at the
-//! top, and the command exits non-zero. The figures in the report come only from the run that
-//! wrote it.
+//! is owned by a guard (`proc::Served`, `proc::ChildGuard`) that kills and reaps it on any exit
+//! path. Any non-200 answer fails the bench: the report is still written (its figures are real),
+//! flagged as FAILED at the top, and the command exits non-zero. The figures in the report come
+//! only from the run that wrote it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -33,9 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail, ensure};
 
-use crate::proc::{
-    ChildGuard, free_port, log_tail, run_bounded, sociograph, target_dir, wait_ready,
-};
+use crate::proc::{Served, log_tail, run_bounded, sociograph, target_dir};
 
 /// Corpus characters per chunk, on average: the chunker targets 700 characters with 150 of
 /// overlap, and sentence packing leaves some slack. Measured on this generator (the bench
@@ -479,23 +476,15 @@ fn serve_and_load(
     data_dir: &Path,
     work: &Path,
 ) -> anyhow::Result<ServeResult> {
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let log = work.join("serve.log");
-    let out = File::create(&log)?;
     let mut cmd = sociograph(bin, work);
     cmd.arg("serve")
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--embedder", "local", "--model-dir"])
-        .arg(model_dir)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0")
-        .stdout(out.try_clone()?)
-        .stderr(out);
-    let spawned = Instant::now();
-    let mut server = ChildGuard::spawn(&mut cmd, "sociograph serve")?;
+        .arg(model_dir);
+    let mut server = Served::start(&mut cmd, &work.join("serve.log"), "sociograph serve")?;
     let pid = server.id();
+    let base = server.base.clone();
 
     // The load generator runs on one thread so it takes as little CPU from the server as it can.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -507,15 +496,7 @@ fn serve_and_load(
         .pool_max_idle_per_host(128)
         .build()?;
 
-    let (listening, ready) = runtime
-        .block_on(wait_ready(
-            &client,
-            &base,
-            &mut server,
-            spawned,
-            Duration::from_secs(300),
-        ))
-        .with_context(|| format!("server did not become ready{}", log_tail(&log)))?;
+    let (listening, ready) = server.wait_ready(&runtime, &client, Duration::from_secs(300))?;
     eprintln!("xtask: bench: listening after {listening:.2}s, ready after {ready:.2}s");
     let rss_ready = memory(pid)?;
 
@@ -535,14 +516,7 @@ fn serve_and_load(
     let rss_after_load = memory(pid)?;
     drop(client);
 
-    let (status, took) = server
-        .terminate(Duration::from_secs(30))
-        .with_context(|| format!("server did not stop on SIGTERM{}", log_tail(&log)))?;
-    ensure!(
-        status.success(),
-        "server exited with {status} after SIGTERM{}",
-        log_tail(&log)
-    );
+    let (status, took) = server.stop(Duration::from_secs(30))?;
     Ok(ServeResult {
         listening_secs: listening,
         ready_secs: ready,

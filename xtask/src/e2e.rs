@@ -10,16 +10,15 @@
 //!    graph neighbourhood, path finder, delete), which saves the screenshots in `docs/img/`;
 //! 4. stops the server with SIGTERM and checks it exited cleanly.
 //!
-//! Every step is bounded in time, and the server is owned by a [`ChildGuard`].
+//! Every step is bounded in time, and the server is owned by a [`Served`] guard.
 
-use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 
-use crate::proc::{ChildGuard, free_port, log_tail, run_bounded, target_dir, wait_ready};
+use crate::proc::{Served, run_bounded, target_dir};
 
 fn step(what: &str) {
     eprintln!("xtask: e2e: == {what}");
@@ -77,42 +76,29 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     )?;
 
     step("serve");
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let log = work.path().join("serve.log");
-    let out = File::create(&log)?;
     let mut serve = isolated(&bin, work.path());
     serve
         .arg("serve")
         .arg("--data-dir")
         .arg(&data)
         .args(["--embedder", "local", "--model-dir"])
-        .arg(&model_dir)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0")
-        .stdout(out.try_clone()?)
-        .stderr(out);
-    let spawned = Instant::now();
-    let mut server = ChildGuard::spawn(&mut serve, "sociograph serve")?;
+        .arg(&model_dir);
+    let mut server = Served::start(
+        &mut serve,
+        &work.path().join("serve.log"),
+        "sociograph serve",
+    )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let client = reqwest::Client::builder().no_proxy().build()?;
-    runtime
-        .block_on(wait_ready(
-            &client,
-            &base,
-            &mut server,
-            spawned,
-            Duration::from_secs(300),
-        ))
-        .with_context(|| format!("server did not become ready{}", log_tail(&log)))?;
+    server.wait_ready(&runtime, &client, Duration::from_secs(300))?;
 
     step("drive the UI in headless Chromium");
     let result = run_bounded(
         Command::new("npm")
             .args(["--prefix", "web", "run", "e2e"])
-            .env("SOCIOGRAPH_URL", &base)
+            .env("SOCIOGRAPH_URL", &server.base)
             .env(
                 "SOCIOGRAPH_UPLOAD",
                 root.join("testdata/good/brackwater-memo.pdf"),
@@ -123,18 +109,10 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         None,
     );
     if result.is_err() {
-        eprintln!("xtask: e2e: server log{}", log_tail(&log));
+        eprintln!("xtask: e2e: server log{}", server.log_tail());
     }
     result?;
-
-    let (status, _) = server
-        .terminate(Duration::from_secs(30))
-        .with_context(|| format!("server did not stop on SIGTERM{}", log_tail(&log)))?;
-    ensure!(
-        status.success(),
-        "server exited with {status}{}",
-        log_tail(&log)
-    );
+    server.stop(Duration::from_secs(30))?;
     eprintln!(
         "xtask: e2e passed in {:.0}s",
         started.elapsed().as_secs_f64()

@@ -180,3 +180,74 @@ pub(crate) async fn wait_ready(
     }
     bail!("no 200 from {url} within {}s", limit.as_secs())
 }
+
+/// A `sociograph serve` on a free 127.0.0.1 port, with its output in a log file.
+pub(crate) struct Served {
+    server: ChildGuard,
+    pub(crate) base: String,
+    log: PathBuf,
+    spawned: Instant,
+}
+
+impl Served {
+    /// Start `cmd` (`sociograph serve` with its data flags) on a free port with no drain delay,
+    /// its stdout and stderr going to `log`.
+    pub(crate) fn start(cmd: &mut Command, log: &Path, what: &str) -> anyhow::Result<Served> {
+        let port = free_port()?;
+        let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+        cmd.args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0")
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        let spawned = Instant::now();
+        Ok(Served {
+            server: ChildGuard::spawn(cmd, what)?,
+            base: format!("http://127.0.0.1:{port}"),
+            log: log.to_path_buf(),
+            spawned,
+        })
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.server.id()
+    }
+
+    /// The end of the server's log, for error messages.
+    pub(crate) fn log_tail(&self) -> String {
+        log_tail(&self.log)
+    }
+
+    /// Wait for a 200 from `/health`, at most `limit`; returns (seconds to first answer,
+    /// seconds to 200) since the start.
+    pub(crate) fn wait_ready(
+        &mut self,
+        runtime: &tokio::runtime::Runtime,
+        client: &reqwest::Client,
+        limit: Duration,
+    ) -> anyhow::Result<(f64, f64)> {
+        runtime
+            .block_on(wait_ready(
+                client,
+                &self.base,
+                &mut self.server,
+                self.spawned,
+                limit,
+            ))
+            .with_context(|| format!("server did not become ready{}", self.log_tail()))
+    }
+
+    /// SIGTERM, then require a clean exit within `grace`; returns the exit status and how long
+    /// the stop took.
+    pub(crate) fn stop(&mut self, grace: Duration) -> anyhow::Result<(ExitStatus, Duration)> {
+        let (status, took) = self
+            .server
+            .terminate(grace)
+            .with_context(|| format!("server did not stop on SIGTERM{}", self.log_tail()))?;
+        ensure!(
+            status.success(),
+            "server exited with {status} after SIGTERM{}",
+            self.log_tail()
+        );
+        Ok((status, took))
+    }
+}

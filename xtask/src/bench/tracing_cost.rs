@@ -129,22 +129,14 @@ pub fn measure(
     let mut failures = 0;
     for round in 0..rounds {
         for (i, variant) in VARIANTS.iter().enumerate() {
-            let port = free_port()?;
-            let base = format!("http://127.0.0.1:{port}");
-            let log = work.join(format!("serve-tracing-{i}-{round}.log"));
-            let out = File::create(&log)?;
             let mut cmd = sociograph(bin, work);
             cmd.arg("serve")
                 .arg("--data-dir")
                 .arg(data_dir)
                 .args(["--embedder", "hashing"])
-                .args(["--listen", &format!("127.0.0.1:{port}")])
-                .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0")
                 .env_remove("OTEL_SDK_DISABLED")
                 .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-                .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-                .stdout(out.try_clone()?)
-                .stderr(out);
+                .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
             if variant.otel_disabled {
                 cmd.env("OTEL_SDK_DISABLED", "true");
             }
@@ -154,22 +146,15 @@ pub fn measure(
                     format!("http://127.0.0.1:{sink_port}"),
                 );
             }
-            let spawned = Instant::now();
-            let mut server = ChildGuard::spawn(&mut cmd, "sociograph serve (tracing cost)")?;
+            let log = work.join(format!("serve-tracing-{i}-{round}.log"));
+            let mut server = Served::start(&mut cmd, &log, "sociograph serve (tracing cost)")?;
+            let base = server.base.clone();
             let client = reqwest::Client::builder()
                 .no_proxy()
                 .timeout(Duration::from_secs(30))
                 .pool_max_idle_per_host(128)
                 .build()?;
-            runtime
-                .block_on(wait_ready(
-                    &client,
-                    &base,
-                    &mut server,
-                    spawned,
-                    Duration::from_secs(120),
-                ))
-                .with_context(|| format!("server did not become ready{}", log_tail(&log)))?;
+            server.wait_ready(&runtime, &client, Duration::from_secs(120))?;
             // Warm-up, untimed.
             let _ = runtime.block_on(load(&client, &base, "hybrid", concurrency, requests / 5));
             let level = runtime.block_on(load(&client, &base, "hybrid", concurrency, requests));
@@ -183,14 +168,7 @@ pub fn measure(
             per_variant[i].1.push(level.rps());
             per_variant[i].2.push(level.percentile(95.0));
             drop(client);
-            let (status, _) = server
-                .terminate(Duration::from_secs(30))
-                .with_context(|| format!("server did not stop{}", log_tail(&log)))?;
-            ensure!(
-                status.success(),
-                "server exited with {status}{}",
-                log_tail(&log)
-            );
+            server.stop(Duration::from_secs(30))?;
         }
     }
     Ok(TracingCost {
