@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create the project's Python virtualenv (.venv/ at the repo root) with the
-# pinned numpy that tools/minilm_reference.py needs.
+# pinned numpy that tools/minilm_reference.py needs and the pinned PyYAML that
+# ops/check-alerting.sh needs.
 #
 # Usage: scripts/setup-python.sh
 #
@@ -12,6 +13,7 @@ set -euo pipefail
 
 # Newest numpy that PyPI offers for Python 3.11 when this was written.
 NUMPY_VERSION="2.4.6"
+PYYAML_VERSION="6.0.3"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
@@ -54,6 +56,14 @@ else
     fi
     "$VENV_PY" -m pip install --quiet --disable-pip-version-check "numpy==$NUMPY_VERSION"
     "$VENV_PY" -c 'import numpy; print("setup-python: numpy", numpy.__version__, "importable")'
+fi
+
+installed="$("$VENV_PY" -c 'import yaml; print(yaml.__version__)' 2>/dev/null || true)"
+if [[ "$installed" == "$PYYAML_VERSION" ]]; then
+    log "PyYAML $PYYAML_VERSION already installed"
+else
+    log "installing PyYAML==$PYYAML_VERSION"
+    "$VENV_PY" -m pip install --quiet --disable-pip-version-check "PyYAML==$PYYAML_VERSION"
 fi
 
 echo "$VENV_PY"

@@ -1,15 +1,22 @@
 //! `cargo xtask <command>`: the project's automation, so "green locally" and "green in CI" are
 //! the same command.
 //!
-//! - `ci`    — test setup (model, Python venv, Chromium, the web UI's npm packages and build),
-//!   `cargo fmt --check`, clippy `-D warnings`, the Rust test suite, the UI's unit tests, then
-//!   `e2e`.
+//! - `ci`    — test setup (model, Python venv, Chromium, Prometheus and Alertmanager, the web
+//!   UI's npm packages and build), `cargo fmt --check`, clippy `-D warnings`, the Rust test
+//!   suite, the UI's unit tests, then `e2e`, `ops-check` and `drill`.
 //! - `e2e`   — the web UI in headless Chromium against the release binary (see `e2e.rs`).
+//! - `ops-check` — alert rules, Alertmanager config and dashboards with the real tools, and every
+//!   dashboard query against a real Prometheus scraping the real service (see `ops.rs`).
+//! - `drill` — the latency alert's fire drill, Prometheus → Alertmanager → a Slack capture server
+//!   (see `drill.rs`; `--full` with the real 5-minute windows).
 //! - `bench` — build release, measure ingest and HTTP search, write `docs/BENCHMARKS.md`.
 
 mod bench;
+mod drill;
 mod e2e;
+mod ops;
 mod proc;
+mod stack;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,6 +65,8 @@ fn ci() -> anyhow::Result<()> {
     )?;
     run("npm", &["--prefix", "web", "test"])?;
     e2e::run(&root())?;
+    ops::run(&root())?;
+    drill::run(&root(), &[])?;
     eprintln!("xtask: ci passed");
     Ok(())
 }
@@ -68,8 +77,12 @@ fn main() -> std::process::ExitCode {
         Some("ci") => ci(),
         Some("bench") => bench::run(&root(), &args[1..]),
         Some("e2e") => e2e::run(&root()),
+        Some("ops-check") => ops::run(&root()),
+        Some("drill") => drill::run(&root(), &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | e2e | bench [--quick]>");
+            eprintln!(
+                "usage: cargo xtask <ci | e2e | ops-check | drill [--full] | bench [--quick]>"
+            );
             return std::process::ExitCode::from(2);
         }
     };
