@@ -32,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail, ensure};
 
-use crate::proc::{Served, log_tail, run_bounded, sociograph, target_dir};
+use crate::proc::{Served, build_release, log_tail, run_bounded, sociograph, target_dir};
 
 /// Corpus characters per chunk, on average: the chunker targets 700 characters with 150 of
 /// overlap, and sentence packing leaves some slack. Measured on this generator (the bench
@@ -126,16 +126,8 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let model_dir = root.join("models/all-MiniLM-L6-v2");
 
     step("build the release binary");
+    let bin = build_release(root)?;
     let target_dir = target_dir(root)?;
-    run_bounded(
-        Command::new("cargo")
-            .args(["build", "--release", "--locked", "-p", "sociograph"])
-            .current_dir(root),
-        Duration::from_secs(3600),
-        None,
-    )?;
-    let bin = target_dir.join("release/sociograph");
-    ensure!(bin.is_file(), "no binary at {}", bin.display());
 
     let work = tempfile::Builder::new()
         .prefix("sociograph-bench-")

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 
-use crate::proc::{Served, run_bounded, target_dir};
+use crate::proc::{Served, build_release, run_bounded};
 
 fn step(what: &str) {
     eprintln!("xtask: e2e: == {what}");
@@ -41,14 +41,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         "the web UI is not built (web/dist/index.html is missing): run scripts/setup-test.sh"
     );
     step("build the release binary (embeds web/dist)");
-    run_bounded(
-        Command::new("cargo")
-            .args(["build", "--release", "--locked", "-p", "sociograph"])
-            .current_dir(root),
-        Duration::from_secs(3600),
-        None,
-    )?;
-    let built = target_dir(root)?.join("release/sociograph");
+    let built = build_release(root)?;
 
     let work = tempfile::Builder::new()
         .prefix("sociograph-e2e-")

@@ -251,3 +251,17 @@ impl Served {
         Ok((status, took))
     }
 }
+
+/// `cargo build --release --locked -p sociograph` (bounded); returns the binary's path.
+pub(crate) fn build_release(root: &Path) -> anyhow::Result<PathBuf> {
+    run_bounded(
+        Command::new("cargo")
+            .args(["build", "--release", "--locked", "-p", "sociograph"])
+            .current_dir(root),
+        Duration::from_secs(3600),
+        None,
+    )?;
+    let bin = target_dir(root)?.join("release/sociograph");
+    ensure!(bin.is_file(), "no binary at {}", bin.display());
+    Ok(bin)
+}

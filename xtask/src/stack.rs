@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 
-use crate::proc::{ChildGuard, Served, free_port, log_tail, run_bounded, sociograph, target_dir};
+use crate::proc::{
+    ChildGuard, Served, build_release, free_port, log_tail, run_bounded, sociograph,
+};
 
 /// Scrape and rule evaluation interval of local runs (the real files say 15s).
 pub(crate) const INTERVAL: &str = "2s";
@@ -67,14 +69,7 @@ impl Stack {
         colors: &[&'static str],
     ) -> anyhow::Result<Stack> {
         step("build the release binary");
-        run_bounded(
-            Command::new("cargo")
-                .args(["build", "--release", "--locked", "-p", "sociograph"])
-                .current_dir(root),
-            Duration::from_secs(3600),
-            None,
-        )?;
-        let bin = target_dir(root)?.join("release/sociograph");
+        let bin = build_release(root)?;
         let work = tempfile::Builder::new()
             .prefix(prefix)
             .tempdir()
