@@ -23,8 +23,14 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+/// The repository root. Read from `CARGO_MANIFEST_DIR` as `cargo run` sets it for this run, not
+/// as it was at compile time: with a shared target directory, one checkout's `cargo xtask` can
+/// run a binary built from another checkout, and must still work on its own files.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
