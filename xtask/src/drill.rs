@@ -196,7 +196,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         out.join("slack-resolved.json"),
         serde_json::to_string_pretty(&outcome.resolved)? + "\n",
     )?;
-    screenshot(&stack, root, &dir)?;
+    screenshot(&stack, root, &dir, started.elapsed())?;
     stack.stop()?;
     eprintln!(
         "xtask: drill passed in {:.0}s ({} mode): {sent} questions, 0 failed; firing {:.0}s after \
@@ -352,8 +352,8 @@ fn ask_load(base: String, stop: Arc<AtomicBool>, sent: Arc<AtomicUsize>, failed:
     });
 }
 
-/// Prometheus's own graph of the p95, rendered by headless Chromium.
-fn screenshot(stack: &Stack, root: &Path, dir: &Path) -> anyhow::Result<()> {
+/// Prometheus's own graph of the p95 over the whole run, rendered by headless Chromium.
+fn screenshot(stack: &Stack, root: &Path, dir: &Path, run: Duration) -> anyhow::Result<()> {
     let query: String = P95
         .bytes()
         .map(|b| match b {
@@ -361,8 +361,9 @@ fn screenshot(stack: &Stack, root: &Path, dir: &Path) -> anyhow::Result<()> {
             _ => format!("%{b:02X}"),
         })
         .collect();
+    let minutes = run.as_secs() / 60 + 1;
     let url = format!(
-        "{}/graph?g0.expr={query}&g0.tab=0&g0.range_input=5m",
+        "{}/graph?g0.expr={query}&g0.tab=0&g0.range_input={minutes}m",
         stack.prom_base
     );
     let target = root.join("docs/img/drill-p95.png");
