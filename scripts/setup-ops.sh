@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Install Debian's Prometheus and Alertmanager (with promtool and amtool) for `cargo xtask
-# ops-check` and the fire drill. Idempotent: does nothing when they are already there.
+# ops-check` and the fire drill, and HAProxy, Apache Bench (ab) and socat for the blue-green
+# drill. Idempotent: does nothing when they are already there.
 # Nothing is started here: the checks start and stop their own instances on 127.0.0.1.
 set -euo pipefail
 missing=()
-for tool in prometheus promtool prometheus-alertmanager amtool; do
+# HAProxy lives in /usr/sbin, which is not on every user's PATH.
+export PATH="$PATH:/usr/sbin"
+tools=(prometheus promtool prometheus-alertmanager amtool haproxy ab socat curl)
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -eq 0 ]; then
@@ -14,13 +18,13 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
-echo "setup-ops: installing Debian's prometheus and prometheus-alertmanager (missing: ${missing[*]})"
+echo "setup-ops: installing Debian's monitoring and load-balancing tools (missing: ${missing[*]})"
 export DEBIAN_FRONTEND=noninteractive
-packages=(prometheus prometheus-alertmanager)
+packages=(prometheus prometheus-alertmanager haproxy apache2-utils socat curl)
 if ! $SUDO apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null; then
     $SUDO apt-get update >/dev/null
     $SUDO apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null
 fi
-for tool in prometheus promtool prometheus-alertmanager amtool; do
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null
 done

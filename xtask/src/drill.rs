@@ -14,19 +14,17 @@
 //! By default (CI) the latency rule is generated from the real `alerts/latency.yaml` with only
 //! `for: 5m` and the `[5m]` windows shortened to `SHORT`; `--full` uses the real file unchanged
 //! (about 15 minutes). Alertmanager's config is the real file with only the webhook URL file's
-//! path changed. The drill saves the captured payloads under `docs/drill/` and a screenshot of
+//! path changed. The drill saves the captured payloads under `docs/drills/` and a screenshot of
 //! Prometheus's own graph of the p95 under `docs/img/drill-p95.png`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 
 use crate::proc::{ChildGuard, free_port, log_tail};
-use crate::stack::{Stack, rewrite};
+use crate::stack::{AskLoad, Shutdown, Stack, rewrite};
 
 const ALERT: &str = "SociographApiLatencyHigh";
 /// The drill's `for` and rate window in CI mode.
@@ -47,10 +45,10 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let full = match args {
         [] => false,
         [flag] if flag == "--full" => true,
-        _ => bail!("usage: cargo xtask drill [--full]"),
+        _ => bail!("usage: cargo xtask drill fire [--full]"),
     };
     let started = Instant::now();
-    let mut stack = Stack::start(root, "sociograph-drill-", &["blue"])?;
+    let mut stack = Stack::start(root, "sociograph-drill-", &["blue"], Shutdown::Quick)?;
     let dir = stack.dir().to_path_buf();
 
     step("Slack capture server and Alertmanager");
@@ -118,17 +116,10 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         Ok(())
     })?;
 
-    let base = stack.servers[0].1.base.clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let sent = Arc::new(AtomicUsize::new(0));
-    let failed = Arc::new(AtomicUsize::new(0));
-    let load = {
-        let (stop, sent, failed) = (stop.clone(), sent.clone(), failed.clone());
-        std::thread::spawn(move || ask_load(base, stop, sent, failed))
-    };
+    let load = AskLoad::start(stack.servers[0].1.base.clone(), ASKERS);
     let (window, for_) = if full { (300, 300) } else { (20, 20) };
     let result = (|| -> anyhow::Result<Outcome> {
-        set_delay(&stack, 0.0)?;
+        stack.set_llm_delay(0.0)?;
         step("fast model: the alert stays quiet");
         std::thread::sleep(Duration::from_secs(window + for_ / 2));
         ensure!(
@@ -136,7 +127,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             "{ALERT} fired while the model was fast"
         );
         step(&format!("slow model ({SLOW_SECONDS} s a call): p95 climbs"));
-        set_delay(&stack, SLOW_SECONDS)?;
+        stack.set_llm_delay(SLOW_SECONDS)?;
         let slow_at = Instant::now();
         let firing = wait_payload(
             &captured_file,
@@ -150,7 +141,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             fired_after.as_secs_f64()
         );
         step("model recovers");
-        set_delay(&stack, 0.0)?;
+        stack.set_llm_delay(0.0)?;
         let fast_at = Instant::now();
         let resolved = wait_payload(
             &captured_file,
@@ -170,8 +161,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             p95_slow,
         })
     })();
-    stop.store(true, Ordering::SeqCst);
-    let _ = load.join();
+    let tally = load.stop();
     let outcome = result.with_context(|| {
         format!(
             "drill failed{}{}",
@@ -179,14 +169,16 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             log_tail(&dir.join("prometheus.log"))
         )
     })?;
-    let (sent, failed) = (sent.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
+    let sent = tally.sent;
     ensure!(
-        failed == 0,
-        "{failed} of {sent} questions failed during the drill"
+        tally.failed() == 0,
+        "{} of {sent} questions failed during the drill: {:?}",
+        tally.failed(),
+        tally.failures
     );
 
     step("save the payloads and the p95 graph");
-    let out = root.join("docs/drill");
+    let out = root.join("docs/drills");
     std::fs::create_dir_all(&out)?;
     std::fs::write(
         out.join("slack-firing.json"),
@@ -216,21 +208,6 @@ struct Outcome {
     fired_after: Duration,
     resolved_after: Duration,
     p95_slow: f64,
-}
-
-fn set_delay(stack: &Stack, seconds: f64) -> anyhow::Result<()> {
-    let url = format!("{}/admin/delay", stack.llm_base);
-    let status = stack.runtime.block_on(async {
-        stack
-            .client
-            .post(&url)
-            .json(&serde_json::json!({ "seconds": seconds }))
-            .send()
-            .await
-            .map(|r| r.status())
-    })?;
-    ensure!(status.is_success(), "{url} answered {status}");
-    Ok(())
 }
 
 fn wait_http_ok(stack: &Stack, url: &str, child: &mut ChildGuard) -> anyhow::Result<()> {
@@ -285,71 +262,6 @@ fn wait_payload(file: &Path, status: &str, limit: Duration) -> anyhow::Result<se
         );
         std::thread::sleep(Duration::from_secs(1));
     }
-}
-
-/// `ASKERS` tasks asking the same question until `stop`; counts what was sent and failed.
-///
-/// The load has its own runtime and its own client: a pooled connection belongs to the runtime
-/// that opened it, and the main thread's runtime is idle between its own calls, so sharing the
-/// stack's client would leave a request waiting on a connection nobody drives.
-fn ask_load(base: String, stop: Arc<AtomicBool>, sent: Arc<AtomicUsize>, failed: Arc<AtomicUsize>) {
-    let built = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
-        .and_then(|runtime| {
-            reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .map(|client| (runtime, client))
-                .map_err(|e| e.to_string())
-        });
-    let (runtime, client) = match built {
-        Ok(pair) => pair,
-        Err(e) => {
-            eprintln!("xtask: drill: cannot start the load: {e}");
-            failed.fetch_add(1, Ordering::SeqCst);
-            return;
-        }
-    };
-    runtime.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..ASKERS {
-            let (client, base, stop, sent, failed) = (
-                client.clone(),
-                base.clone(),
-                stop.clone(),
-                sent.clone(),
-                failed.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                let body = serde_json::json!({"query": "Who funded the demolition of the Saltmarket Fish Hall?"});
-                while !stop.load(Ordering::SeqCst) {
-                    let answer = client
-                        .post(format!("{base}/api/qa/ask"))
-                        .json(&body)
-                        .send()
-                        .await;
-                    sent.fetch_add(1, Ordering::SeqCst);
-                    let problem = match answer {
-                        Ok(r) if r.status().is_success() => None,
-                        Ok(r) => Some(format!("{}: {}", r.status(), r.text().await.unwrap_or_default())),
-                        Err(e) => Some(format!("{e:?}")),
-                    };
-                    if let Some(problem) = problem
-                        && failed.fetch_add(1, Ordering::SeqCst) < 5
-                    {
-                        eprintln!("xtask: drill: a question failed: {problem}");
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }));
-        }
-        for task in tasks {
-            let _ = task.await;
-        }
-    });
 }
 
 /// Prometheus's own graph of the p95 over the whole run, rendered by headless Chromium.

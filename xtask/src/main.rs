@@ -7,11 +7,13 @@
 //! - `e2e`   — the web UI in headless Chromium against the release binary (see `e2e.rs`).
 //! - `ops-check` — alert rules, Alertmanager config and dashboards with the real tools, and every
 //!   dashboard query against a real Prometheus scraping the real service (see `ops.rs`).
-//! - `drill` — the latency alert's fire drill, Prometheus → Alertmanager → a Slack capture server
-//!   (see `drill.rs`; `--full` with the real 5-minute windows).
+//! - `drill` — both drills: `fire`, the latency alert's fire drill, Prometheus → Alertmanager →
+//!   a Slack capture server (see `drill.rs`; `--full` with the real 5-minute windows), and
+//!   `blue-green`, swaps, rollbacks and kills under load through HAProxy (see `bluegreen.rs`).
 //! - `bench` — build release, measure ingest and HTTP search, write `docs/BENCHMARKS.md`.
 
 mod bench;
+mod bluegreen;
 mod drill;
 mod e2e;
 mod ops;
@@ -72,9 +74,23 @@ fn ci() -> anyhow::Result<()> {
     run("npm", &["--prefix", "web", "test"])?;
     e2e::run(&root())?;
     ops::run(&root())?;
-    drill::run(&root(), &[])?;
+    drill(&[])?;
     eprintln!("xtask: ci passed");
     Ok(())
+}
+
+/// `drill` runs both drills; `drill fire [--full]` or `drill blue-green` one of them.
+fn drill(args: &[String]) -> anyhow::Result<()> {
+    match args.first().map(String::as_str) {
+        None => {
+            drill::run(&root(), &[])?;
+            bluegreen::run(&root())
+        }
+        Some("fire") => drill::run(&root(), &args[1..]),
+        Some("--full") => drill::run(&root(), args),
+        Some("blue-green") if args.len() == 1 => bluegreen::run(&root()),
+        _ => bail!("usage: cargo xtask drill [fire [--full] | blue-green]"),
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -84,10 +100,10 @@ fn main() -> std::process::ExitCode {
         Some("bench") => bench::run(&root(), &args[1..]),
         Some("e2e") => e2e::run(&root()),
         Some("ops-check") => ops::run(&root()),
-        Some("drill") => drill::run(&root(), &args[1..]),
+        Some("drill") => drill(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | e2e | ops-check | drill [--full] | bench [--quick]>"
+                "usage: cargo xtask <ci | e2e | ops-check | drill [fire [--full] | blue-green] | bench [--quick]>"
             );
             return std::process::ExitCode::from(2);
         }

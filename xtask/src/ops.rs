@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 
 use crate::proc::run_bounded;
-use crate::stack::Stack;
+use crate::stack::{Shutdown, Stack};
 
 /// How long the load runs: enough scrapes for every `rate(…[1m])`.
 const LOAD_FOR: Duration = Duration::from_secs(40);
@@ -116,7 +116,7 @@ fn recording_rules(root: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 fn live(root: &Path) -> anyhow::Result<()> {
-    let mut stack = Stack::start(root, "sociograph-ops-", &["blue", "green"])?;
+    let mut stack = Stack::start(root, "sociograph-ops-", &["blue", "green"], Shutdown::Quick)?;
     stack.start_prometheus(root, None, |_| Ok(()))?;
 
     step(&format!("load for {}s on both colors", LOAD_FOR.as_secs()));

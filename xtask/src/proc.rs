@@ -38,6 +38,20 @@ impl ChildGuard {
         }
     }
 
+    /// Send `signal` (`TERM`, `KILL`, …) without waiting.
+    pub(crate) fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let pid = self.id().to_string();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .context("cannot run kill")?;
+        ensure!(
+            status.success(),
+            "kill -{signal} {pid} failed with {status}"
+        );
+        Ok(())
+    }
+
     /// Wait for the child to exit by itself, at most `limit`.
     pub(crate) fn wait_for(&mut self, limit: Duration) -> anyhow::Result<ExitStatus> {
         let deadline = Instant::now() + limit;
@@ -55,13 +69,8 @@ impl ChildGuard {
 
     /// SIGTERM, then wait up to `grace`; returns the exit status and how long it took.
     pub(crate) fn terminate(&mut self, grace: Duration) -> anyhow::Result<(ExitStatus, Duration)> {
-        let pid = self.id().to_string();
         let sent = Instant::now();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .context("cannot run kill")?;
-        ensure!(status.success(), "kill -TERM {pid} failed with {status}");
+        self.signal("TERM")?;
         let exit = self.wait_for(grace)?;
         Ok((exit, sent.elapsed()))
     }
@@ -185,6 +194,7 @@ pub(crate) async fn wait_ready(
 pub(crate) struct Served {
     server: ChildGuard,
     pub(crate) base: String,
+    port: u16,
     log: PathBuf,
     spawned: Instant,
 }
@@ -193,19 +203,47 @@ impl Served {
     /// Start `cmd` (`sociograph serve` with its data flags) on a free port with no drain delay,
     /// its stdout and stderr going to `log`.
     pub(crate) fn start(cmd: &mut Command, log: &Path, what: &str) -> anyhow::Result<Served> {
-        let port = free_port()?;
-        let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+        cmd.env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0");
+        Served::start_at(cmd, log, what, free_port()?)
+    }
+
+    /// Start `cmd` on `port` with the service's own shutdown settings (production defaults).
+    pub(crate) fn start_at(
+        cmd: &mut Command,
+        log: &Path,
+        what: &str,
+        port: u16,
+    ) -> anyhow::Result<Served> {
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("cannot open {}", log.display()))?;
         cmd.args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0")
             .stdout(out.try_clone()?)
             .stderr(out);
         let spawned = Instant::now();
         Ok(Served {
             server: ChildGuard::spawn(cmd, what)?,
             base: format!("http://127.0.0.1:{port}"),
+            port,
             log: log.to_path_buf(),
             spawned,
         })
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Send `signal` to the server without waiting.
+    pub(crate) fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        self.server.signal(signal)
+    }
+
+    /// Wait for the server to exit (after a signal), at most `limit`.
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> anyhow::Result<ExitStatus> {
+        self.server.wait_for(limit)
     }
 
     pub(crate) fn id(&self) -> u32 {

@@ -7,8 +7,11 @@
 //! real file exactly once, so a change in the real file's shape fails loudly instead of leaving
 //! the copy half-rewritten. Every process binds 127.0.0.1 and is owned by a guard.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -20,8 +23,20 @@ use crate::proc::{
 /// Scrape and rule evaluation interval of local runs (the real files say 15s).
 pub(crate) const INTERVAL: &str = "2s";
 
+/// How the stack's servers shut down.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shutdown {
+    /// No drain period: checks that only need the service up stop in a moment.
+    Quick,
+    /// The service's own defaults, unchanged (the blue-green drill).
+    Production,
+}
+
 pub(crate) struct Stack {
     pub(crate) work: tempfile::TempDir,
+    bin: PathBuf,
+    model_dir: PathBuf,
+    shutdown: Shutdown,
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) client: reqwest::Client,
     pub(crate) llm_base: String,
@@ -67,6 +82,7 @@ impl Stack {
         root: &Path,
         prefix: &str,
         colors: &[&'static str],
+        shutdown: Shutdown,
     ) -> anyhow::Result<Stack> {
         step("build the release binary");
         let bin = build_release(root)?;
@@ -79,7 +95,7 @@ impl Stack {
 
         step("LLM stand-in");
         let llm_port = free_port()?;
-        let mut llm = ChildGuard::spawn(
+        let llm = ChildGuard::spawn(
             Command::new("python3")
                 .arg(root.join("tools/llm_standin.py"))
                 .arg(llm_port.to_string())
@@ -104,30 +120,8 @@ impl Stack {
             Some(&dir.join("ingest.log")),
         )?;
 
-        step(&format!("serve {}", colors.join(" and ")));
-        let llm_base = format!("http://127.0.0.1:{llm_port}");
-        let mut servers = Vec::new();
-        for (i, color) in colors.iter().enumerate() {
-            let data: PathBuf = if i == 0 {
-                first.clone()
-            } else {
-                let copy = dir.join(format!("data-{i}"));
-                copy_dir(&first, &copy)?;
-                copy
-            };
-            let mut cmd = sociograph(&bin, &dir);
-            cmd.arg("serve")
-                .arg("--data-dir")
-                .arg(&data)
-                .args(["--color", color, "--embedder", "local", "--model-dir"])
-                .arg(&model_dir)
-                .env("SOCIOGRAPH_LLM_BASE_URL", format!("{llm_base}/v1"))
-                .env("SOCIOGRAPH__LLM__ANSWER_MODEL", "gpt-4o-mini");
-            let log = dir.join(format!("serve-{color}.log"));
-            servers.push((
-                *color,
-                Served::start(&mut cmd, &log, &format!("sociograph serve ({color})"))?,
-            ));
+        for (i, _) in colors.iter().enumerate().skip(1) {
+            copy_dir(&first, &dir.join(format!("data-{i}")))?;
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -136,24 +130,75 @@ impl Stack {
             .no_proxy()
             .timeout(Duration::from_secs(30))
             .build()?;
-        for (_, server) in &mut servers {
-            server.wait_ready(&runtime, &client, Duration::from_secs(300))?;
+        let mut stack = Stack {
+            work,
+            bin,
+            model_dir,
+            shutdown,
+            runtime,
+            client,
+            llm_base: format!("http://127.0.0.1:{llm_port}"),
+            llm,
+            servers: Vec::new(),
+            prometheus: None,
+            prom_base: String::new(),
+        };
+        step(&format!("serve {}", colors.join(" and ")));
+        for (i, color) in colors.iter().enumerate() {
+            let server = stack.launch(color, i, free_port()?)?;
+            stack.servers.push((*color, server));
+        }
+        for (_, server) in &mut stack.servers {
+            server.wait_ready(&stack.runtime, &stack.client, Duration::from_secs(300))?;
         }
         ensure!(
-            llm.try_wait()?.is_none(),
+            stack.llm.try_wait()?.is_none(),
             "the LLM stand-in exited early (see {})",
             dir.join("llm.log").display()
         );
-        Ok(Stack {
-            work,
-            runtime,
-            client,
-            llm_base,
-            llm,
-            servers,
-            prometheus: None,
-            prom_base: String::new(),
-        })
+        Ok(stack)
+    }
+
+    /// Start `sociograph serve` for the `index`-th color on `port`, on that color's own copy of
+    /// the data, answering through the LLM stand-in. Does not wait for it to be ready.
+    fn launch(&self, color: &'static str, index: usize, port: u16) -> anyhow::Result<Served> {
+        let dir = self.dir();
+        let mut cmd = sociograph(&self.bin, dir);
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(dir.join(format!("data-{index}")))
+            .args(["--color", color, "--embedder", "local", "--model-dir"])
+            .arg(&self.model_dir)
+            .env("SOCIOGRAPH_LLM_BASE_URL", format!("{}/v1", self.llm_base))
+            .env("SOCIOGRAPH__LLM__ANSWER_MODEL", "gpt-4o-mini");
+        if self.shutdown == Shutdown::Quick {
+            cmd.env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0");
+        }
+        let log = dir.join(format!("serve-{color}.log"));
+        Served::start_at(&mut cmd, &log, &format!("sociograph serve ({color})"), port)
+    }
+
+    fn index_of(&self, color: &str) -> anyhow::Result<usize> {
+        self.servers
+            .iter()
+            .position(|(c, _)| *c == color)
+            .with_context(|| format!("no {color} server in this stack"))
+    }
+
+    /// The server of `color`.
+    pub(crate) fn server(&mut self, color: &str) -> anyhow::Result<&mut Served> {
+        let i = self.index_of(color)?;
+        Ok(&mut self.servers[i].1)
+    }
+
+    /// Start `color` again on its port (after it was stopped or killed) and wait until ready.
+    pub(crate) fn relaunch(&mut self, color: &'static str) -> anyhow::Result<()> {
+        let i = self.index_of(color)?;
+        let port = self.servers[i].1.port();
+        let mut server = self.launch(color, i, port)?;
+        server.wait_ready(&self.runtime, &self.client, Duration::from_secs(300))?;
+        self.servers[i].1 = server;
+        Ok(())
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -300,4 +345,144 @@ impl Stack {
         );
         Ok(())
     }
+}
+
+impl Stack {
+    /// Make every completion of the LLM stand-in wait `seconds` first.
+    pub(crate) fn set_llm_delay(&self, seconds: f64) -> anyhow::Result<()> {
+        let url = format!("{}/admin/delay", self.llm_base);
+        let status = self.runtime.block_on(async {
+            self.client
+                .post(&url)
+                .json(&serde_json::json!({ "seconds": seconds }))
+                .send()
+                .await
+                .map(|r| r.status())
+        })?;
+        ensure!(status.is_success(), "{url} answered {status}");
+        Ok(())
+    }
+}
+
+/// What a question load saw.
+#[derive(Default, Debug)]
+pub(crate) struct Tally {
+    pub(crate) sent: usize,
+    pub(crate) ok: usize,
+    /// Failures by kind (`502 Bad Gateway`, `connection error`, …).
+    pub(crate) failures: BTreeMap<String, usize>,
+    /// Successful answers by the color that gave them (`x-sociograph-color`).
+    pub(crate) by_color: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    pub(crate) fn failed(&self) -> usize {
+        self.sent - self.ok
+    }
+}
+
+/// A few askers sending `POST /api/qa/ask` to `base` one after another until stopped.
+///
+/// The load has its own thread, runtime and client: a pooled connection belongs to the runtime
+/// that opened it, and the main thread's runtime is idle between its own calls, so sharing the
+/// stack's client would leave a request waiting on a connection nobody drives.
+pub(crate) struct AskLoad {
+    stop: Arc<AtomicBool>,
+    tally: Arc<Mutex<Tally>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl AskLoad {
+    pub(crate) fn start(base: String, askers: usize) -> AskLoad {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let thread = {
+            let (stop, tally) = (stop.clone(), tally.clone());
+            std::thread::spawn(move || ask_load(base, askers, stop, tally))
+        };
+        AskLoad {
+            stop,
+            tally,
+            thread,
+        }
+    }
+
+    /// Stop asking, wait for the questions in flight, and return what was seen.
+    pub(crate) fn stop(self) -> Tally {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.thread.join();
+        std::mem::take(&mut *self.tally.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+fn ask_load(base: String, askers: usize, stop: Arc<AtomicBool>, tally: Arc<Mutex<Tally>>) {
+    let record = move |outcome: Result<String, String>| {
+        let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+        t.sent += 1;
+        match outcome {
+            Ok(color) => {
+                t.ok += 1;
+                *t.by_color.entry(color).or_default() += 1;
+            }
+            Err(kind) => {
+                if t.failures.values().sum::<usize>() < 5 {
+                    eprintln!("xtask: a question failed: {kind}");
+                }
+                *t.failures.entry(kind).or_default() += 1;
+            }
+        }
+    };
+    let built = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|runtime| {
+            reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .map(|client| (runtime, client))
+                .map_err(|e| e.to_string())
+        });
+    let (runtime, client) = match built {
+        Ok(pair) => pair,
+        Err(e) => {
+            record(Err(format!("cannot start the load: {e}")));
+            return;
+        }
+    };
+    let record = Arc::new(record);
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..askers {
+            let (client, base, stop, record) =
+                (client.clone(), base.clone(), stop.clone(), record.clone());
+            tasks.push(tokio::spawn(async move {
+                let body = serde_json::json!({"query": "Who funded the demolition of the Saltmarket Fish Hall?"});
+                while !stop.load(Ordering::SeqCst) {
+                    let answer = client
+                        .post(format!("{base}/api/qa/ask"))
+                        .json(&body)
+                        .send()
+                        .await;
+                    record(match answer {
+                        Ok(r) if r.status().is_success() => Ok(r
+                            .headers()
+                            .get("x-sociograph-color")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("unknown")
+                            .to_owned()),
+                        Ok(r) => Err(r.status().to_string()),
+                        Err(e) if e.is_connect() => Err("connection refused".to_owned()),
+                        Err(e) if e.is_timeout() => Err("timed out".to_owned()),
+                        Err(_) => Err("connection closed before the answer".to_owned()),
+                    });
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }));
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    });
 }

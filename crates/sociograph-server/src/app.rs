@@ -3,9 +3,10 @@
 //! The listener is bound first so `/health` can answer 503 while the data directory and model
 //! load (on the blocking pool). Once loaded, the ingest worker starts, unfinished jobs resume,
 //! and readiness flips to 200. On SIGTERM/SIGINT (or the test's shutdown future) readiness
-//! flips to 503 at once; requests keep being served for the drain period so the load balancer
-//! notices; then the listener closes, in-flight requests finish, and the worker stops between
-//! documents.
+//! flips to 503 at once and every response carries `Connection: close`; requests keep being
+//! served for the drain period so a load balancer notices; then the listener closes (new
+//! connections are refused), in-flight requests finish, and the worker stops between
+//! documents — all within the drain timeout, after which whatever still runs is cut.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -239,23 +240,41 @@ impl Application {
         }
 
         state.set_readiness(Readiness::Draining);
+        let deadline = tokio::time::Instant::now() + state.settings.drain_timeout;
         if failure.is_none() {
             let drain = state.settings.drain;
-            tracing::info!(?drain, "draining: /health now answers 503");
+            tracing::info!(
+                ?drain,
+                "draining: /health now answers 503 and every response closes its connection"
+            );
             tokio::time::sleep(drain).await;
         }
+        // The listener closes: new connections are refused; idle keep-alive connections close;
+        // requests in flight finish, up to the drain timeout.
         let _ = close_tx.send(true);
         let _ = worker_stop_tx.send(true);
-        match server.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "server error"),
-            Err(e) => tracing::error!(error = %e, "server task failed"),
+        let mut server = server;
+        match tokio::time::timeout_at(deadline, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error"),
+            Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+            Err(_) => {
+                tracing::warn!(
+                    in_flight = state.in_flight_count(),
+                    "drain timeout reached: requests still running are cut"
+                );
+                server.abort();
+            }
         }
         if let Some(loading) = loading {
             loading.abort();
         }
-        if let Some(worker) = worker {
-            let _ = worker.await;
+        if let Some(worker) = worker
+            && tokio::time::timeout_at(deadline, worker).await.is_err()
+        {
+            tracing::warn!(
+                "drain timeout reached while a document was being ingested; its job stays queued and resumes at the next start"
+            );
         }
         tracing::info!("stopped");
         match failure {

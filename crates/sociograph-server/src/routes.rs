@@ -4,7 +4,7 @@
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
@@ -18,6 +18,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::jobs::Job;
 use crate::state::{AppState, Readiness};
 use crate::{auth, graph, limits, observe, openapi, qa, ui};
+
+/// The response header naming the color that answered.
+pub const COLOR_HEADER: &str = "x-sociograph-color";
 
 /// Most files accepted in one upload request.
 const MAX_FILES_PER_UPLOAD: usize = 10;
@@ -84,8 +87,31 @@ pub fn router(state: AppState) -> Router {
         .route("/app/{*path}", get(ui::serve))
         .merge(api)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            deployment_headers,
+        ))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)
+}
+
+/// Which color answered (`x-sociograph-color`), on every response; while draining, also
+/// `Connection: close`, so keep-alive clients and proxies move to a fresh connection — one the
+/// load balancer routes elsewhere — between requests instead of having it closed under them.
+async fn deployment_headers(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Ok(color) = HeaderValue::from_str(&state.settings.color) {
+        headers.insert(COLOR_HEADER, color);
+    }
+    if state.readiness() == Readiness::Draining {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

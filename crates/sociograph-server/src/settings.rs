@@ -17,9 +17,14 @@ pub struct ServerSettings {
     pub max_in_flight: usize,
     /// Per-request timeout.
     pub request_timeout: Duration,
-    /// After SIGTERM: how long `/health` answers 503 while requests are still served, so the
-    /// load balancer stops routing here before the listener closes.
+    /// After SIGTERM: how long `/health` answers 503 while requests are still served (each
+    /// response closing its connection), so the load balancer stops routing here before the
+    /// listener closes.
     pub drain: Duration,
+    /// After SIGTERM: the most the whole shutdown may take (the notice period above included).
+    /// Requests still running then are cut and the process exits; unfinished ingest jobs stay
+    /// queued and resume at the next start.
+    pub drain_timeout: Duration,
     /// Bearer keys accepted on mutating routes; empty = no auth.
     pub api_keys: Vec<SecretString>,
     /// Proxies whose `X-Forwarded-For` is believed.

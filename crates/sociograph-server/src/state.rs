@@ -107,6 +107,14 @@ impl AppState {
             .ok_or_else(|| ApiError::NotReady("the service is starting; try again shortly".into()))
     }
 
+    /// Requests holding an in-flight permit now.
+    pub fn in_flight_count(&self) -> usize {
+        self.settings
+            .max_in_flight
+            .max(1)
+            .saturating_sub(self.in_flight.available_permits())
+    }
+
     pub fn services_if_loaded(&self) -> Option<&Services> {
         self.services.get()
     }

@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let _inside = runtime.enter();
+    let inside = runtime.enter();
     let (level, command) = match cli.command {
         Command::Serve(args) => {
             apply_data_args(&mut settings, &args.data);
@@ -62,6 +62,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     });
     // Export the last spans while the runtime still runs.
     telemetry.shutdown();
+    // A blocking task still running (a document cut by the drain timeout) must not hold the
+    // exit: each document is one transaction, so stopping mid-way loses nothing.
+    drop(inside);
+    runtime.shutdown_timeout(Duration::from_secs(1));
     result
 }
 
@@ -127,6 +131,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         max_in_flight: settings.server.max_in_flight,
         request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
         drain: Duration::from_secs_f64(settings.server.drain_secs),
+        drain_timeout: Duration::from_secs_f64(settings.server.drain_timeout_secs),
         api_keys: settings.server.api_keys.clone(),
         trusted_proxies: settings.server.trusted_proxies.clone(),
         rate_limit: RateLimitSettings {

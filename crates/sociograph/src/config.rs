@@ -58,6 +58,7 @@ pub struct Server {
     pub max_in_flight: usize,
     pub request_timeout_secs: u64,
     pub drain_secs: f64,
+    pub drain_timeout_secs: f64,
     pub api_keys: Vec<SecretString>,
     pub trusted_proxies: Vec<IpAddr>,
     pub rate_limit: RateLimit,
@@ -184,6 +185,7 @@ impl Default for Server {
             max_in_flight: 1024,
             request_timeout_secs: 60,
             drain_secs: 3.0,
+            drain_timeout_secs: 25.0,
             api_keys: Vec::new(),
             trusted_proxies: Vec::new(),
             rate_limit: RateLimit::default(),
@@ -391,6 +393,12 @@ impl Settings {
         }
         if !(0.0..=300.0).contains(&self.server.drain_secs) {
             bail!("invalid setting `server.drain_secs`: must be between 0 and 300");
+        }
+        if !(self.server.drain_secs..=3600.0).contains(&self.server.drain_timeout_secs) {
+            bail!(
+                "invalid setting `server.drain_timeout_secs`: must be between `server.drain_secs` ({}) and 3600",
+                self.server.drain_secs
+            );
         }
         if self.server.rate_limit.enabled
             && (self.server.rate_limit.per_second <= 0.0 || self.server.rate_limit.burst == 0)

@@ -27,7 +27,7 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 /// Kills the child if a test fails half-way.
-struct ChildGuard(Child);
+pub struct ChildGuard(pub Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
@@ -36,7 +36,7 @@ impl Drop for ChildGuard {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -235,122 +235,6 @@ fn a_different_embedder_is_refused_instead_of_mixing_vectors() {
         err.contains("built with embedder `hashing-v1:384`"),
         "{err}"
     );
-}
-
-async fn wait_health(client: &reqwest::Client, url: &str, want: u16) {
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = client.get(url).send().await
-            && r.status().as_u16() == want
-        {
-            return;
-        }
-        assert!(started.elapsed() < DEADLINE, "{url} never answered {want}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-#[tokio::test]
-async fn sigterm_flips_health_to_503_keeps_serving_during_drain_then_exits_cleanly() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().to_string_lossy().into_owned();
-    assert!(
-        run(
-            &[
-                "ingest",
-                "--data-dir",
-                &data,
-                "--embedder",
-                "hashing",
-                "testdata/good"
-            ],
-            &[]
-        )
-        .status
-        .success()
-    );
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = bin()
-        .args([
-            "serve",
-            "--data-dir",
-            &data,
-            "--embedder",
-            "hashing",
-            "--listen",
-            &listen,
-            "--color",
-            "green",
-        ])
-        .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "3")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let mut guard = ChildGuard(child);
-    let client = reqwest::Client::new();
-    let health = format!("http://{listen}/health");
-    wait_health(&client, &health, 200).await;
-
-    // A second writer on the same data directory is refused while the server runs.
-    let out = run(
-        &[
-            "ingest",
-            "--data-dir",
-            &data,
-            "--embedder",
-            "hashing",
-            "testdata/good",
-        ],
-        &[],
-    );
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("in use by another sociograph process"),
-        "{}",
-        text(&out.stderr)
-    );
-
-    let pid = guard.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
-    wait_health(&client, &health, 503).await;
-    let body: serde_json::Value = client
-        .get(&health)
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(body["status"], "draining");
-    assert_eq!(body["color"], "green");
-    // Still serving while the load balancer notices.
-    let r = client
-        .get(format!("http://{listen}/search?q=zephyrine"))
-        .send()
-        .await
-        .expect("search during drain");
-    assert_eq!(r.status(), 200);
-
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = guard.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "server did not exit after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(status.success(), "exit status {status}");
 }
 
 #[test]

@@ -92,6 +92,7 @@ pub async fn spawn_app_with(mut options: AppOptions) -> TestApp {
         max_in_flight: options.max_in_flight,
         request_timeout: Duration::from_secs(30),
         drain: Duration::ZERO,
+        drain_timeout: Duration::from_secs(10),
         api_keys: options.api_keys.iter().map(|k| k.clone().into()).collect(),
         trusted_proxies: Vec::new(),
         rate_limit: options.rate_limit.clone(),

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod cli_ask;
 mod documents;
+mod drain;
 mod graph;
 mod helpers;
 mod hybrid;
