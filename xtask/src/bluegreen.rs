@@ -439,9 +439,12 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
             blue.signal(signal)?;
             let signalled = Instant::now();
             let status = blue.wait_exit(Duration::from_secs(60))?;
+            let exited = signalled.elapsed();
             haproxy.wait_state("blue", false)?;
             Ok(format!(
-                "blue exited {:.1} s after SIG{signal} ({status}); green, idle at weight 0, took over as standby",
+                "blue exited {:.1} s after SIG{signal} ({status}) and HAProxy had marked it down by {:.1} s; \
+                 green, idle at weight 0, took the traffic as standby",
+                exited.as_secs_f64(),
                 signalled.elapsed().as_secs_f64()
             ))
         })?;
@@ -457,7 +460,26 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     }
     stack.set_llm_delay(0.0)?;
 
-    let report = render(&phases, started.elapsed());
+    step("switch.sh refuses a color that is not up");
+    stack.server("green")?.stop(Duration::from_secs(60))?;
+    haproxy.wait_state("green", false)?;
+    let refused = match switch(root, &haproxy, &dir, &["--timeout", "3", "to", "green"]) {
+        Ok(out) => bail!("switch.sh moved traffic to a stopped green:\n{out}"),
+        Err(_) => std::fs::read_to_string(dir.join("switch.log"))?,
+    };
+    let reason = refused
+        .lines()
+        .find(|l| l.starts_with("switch: error:"))
+        .context("switch.sh failed without saying why")?
+        .trim_start_matches("switch: error:")
+        .trim()
+        .to_owned();
+    ensure!(
+        serving(&stack, &base)? == "blue",
+        "traffic left blue after a refused switch"
+    );
+
+    let report = render(&phases, &reason, started.elapsed());
     let path = root.join("docs/drills/blue-green.md");
     std::fs::create_dir_all(path.parent().context("no parent")?)?;
     std::fs::write(&path, &report)?;
@@ -520,7 +542,7 @@ fn verified(out: &str) -> String {
         .unwrap_or_default()
 }
 
-fn render(phases: &[Phase], took: Duration) -> String {
+fn render(phases: &[Phase], refused: &str, took: Duration) -> String {
     let mut md = String::new();
     md.push_str(
         "# Blue-green drill\n\n\
@@ -595,6 +617,10 @@ fn render(phases: &[Phase], took: Duration) -> String {
         }
         md.push_str(".\n");
     }
+    md.push_str(&format!(
+        "\nLast, with green stopped, `switch.sh --timeout 3 to green` was refused (\"{refused}\") \
+         and traffic stayed on blue.\n"
+    ));
     md.push_str(&format!(
         "\nThe drill took {:.0} s. What makes each step safe is in `docs/operations.md` (\"Blue-green\").\n",
         took.as_secs_f64()

@@ -1,4 +1,4 @@
-//! `cargo xtask drill [--full]`: the fire drill for `SociographApiLatencyHigh` (Phase 9, O-9.5:
+//! `cargo xtask drill fire [--full]`: the fire drill for `SociographApiLatencyHigh` (Phase 9, O-9.5:
 //! a Slack alert when p95 latency stays above 500 ms for 5 minutes).
 //!
 //! The real parts: the release binary serving the demo corpus, Debian's Prometheus running

@@ -5,7 +5,8 @@
 //!    rules`, `amtool check-config`, the Alertmanager route tests;
 //! 2. `ops/grafana/check_dashboards.py`: dashboard JSON (parse, unique uids, the datasource
 //!    variable on every panel);
-//! 3. live: the release binary as blue and green on copies of the demo corpus, answering through
+//! 3. `shellcheck` on every tracked shell script (setup, the blue-green switch, the checks);
+//! 4. live: the release binary as blue and green on copies of the demo corpus, answering through
 //!    a local OpenAI-compatible stand-in (`tools/llm_standin.py`); Debian's Prometheus runs
 //!    `ops/prometheus/` (copied, with only the scrape interval, timeout and evaluation interval
 //!    shortened and the targets pointed at this run); a bounded load drives every kind of
@@ -47,6 +48,23 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
             .arg("ops/grafana/check_dashboards.py")
             .current_dir(root),
         Duration::from_secs(60),
+        None,
+    )?;
+    step("shell scripts (shellcheck)");
+    let listed = Command::new("git")
+        .args(["ls-files", "*.sh"])
+        .current_dir(root)
+        .output()
+        .context("cannot run git ls-files")?;
+    ensure!(listed.status.success(), "git ls-files failed");
+    let scripts: Vec<String> = String::from_utf8(listed.stdout)?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    ensure!(!scripts.is_empty(), "no shell scripts found");
+    run_bounded(
+        Command::new("shellcheck").args(&scripts).current_dir(root),
+        Duration::from_secs(120),
         None,
     )?;
     live(root)?;

@@ -40,7 +40,11 @@ impl ChildGuard {
 
     /// Send `signal` (`TERM`, `KILL`, …) without waiting.
     pub(crate) fn signal(&self, signal: &str) -> anyhow::Result<()> {
-        let pid = self.id().to_string();
+        // Never `kill 0`: that would signal this whole process group.
+        let Some(child) = self.child.as_ref() else {
+            bail!("{} has already exited", self.what);
+        };
+        let pid = child.id().to_string();
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &pid])
             .status()
@@ -234,6 +238,11 @@ impl Served {
 
     pub(crate) fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Whether the server has exited and been reaped.
+    pub(crate) fn exited(&self) -> bool {
+        self.server.child.is_none()
     }
 
     /// Send `signal` to the server without waiting.

@@ -336,7 +336,7 @@ impl Stack {
 
     /// Stop every server with SIGTERM and require clean exits; the rest is killed on drop.
     pub(crate) fn stop(&mut self) -> anyhow::Result<()> {
-        for (_, server) in &mut self.servers {
+        for (_, server) in self.servers.iter_mut().filter(|(_, s)| !s.exited()) {
             server.stop(Duration::from_secs(30))?;
         }
         ensure!(
