@@ -14,6 +14,7 @@ mod graph;
 mod history;
 mod lock;
 mod migrations;
+pub mod snapshot;
 pub mod textnorm;
 mod types;
 mod vector;
