@@ -396,36 +396,26 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         step("a new release on the idle green (restart it)");
         stack.server("green")?.stop(Duration::from_secs(60))?;
         stack.relaunch("green")?;
-        phases.push(load.measure(
-            format!("swap blue → green, ab -n{n} -c50"),
-            n,
-            50,
-            &mut stack,
-            &mut |_| {
-                std::thread::sleep(Duration::from_secs(1));
-                let out = switch(root, &haproxy, &dir, &["to", "green"])?;
-                Ok(verified(&out))
-            },
-        )?);
-        ensure!(
-            serving(&stack, &base)? == "green",
-            "traffic is not on green after the swap"
-        );
-        phases.push(load.measure(
-            format!("rollback green → blue, ab -n{n} -c50"),
-            n,
-            50,
-            &mut stack,
-            &mut |_| {
-                std::thread::sleep(Duration::from_secs(1));
-                let out = switch(root, &haproxy, &dir, &["rollback"])?;
-                Ok(verified(&out))
-            },
-        )?);
-        ensure!(
-            serving(&stack, &base)? == "blue",
-            "traffic is not on blue after the rollback"
-        );
+        for (name, args, lands_on) in [
+            ("swap blue → green", &["to", "green"][..], "green"),
+            ("rollback green → blue", &["rollback"][..], "blue"),
+        ] {
+            phases.push(load.measure(
+                format!("{name}, ab -n{n} -c50"),
+                n,
+                50,
+                &mut stack,
+                &mut |_| {
+                    std::thread::sleep(Duration::from_secs(1));
+                    let out = switch(root, &haproxy, &dir, args)?;
+                    Ok(verified(&out))
+                },
+            )?);
+            ensure!(
+                serving(&stack, &base)? == lands_on,
+                "traffic is not on {lands_on} after: {name}"
+            );
+        }
     }
 
     // 5. Validation step 3: the active color's process stops under load.

@@ -83,6 +83,23 @@ fn bump_generation(tx: &Transaction<'_>) -> Result<u64> {
         .map_err(|_| Error::Corrupt(format!("meta.generation = {generation:?}")))
 }
 
+/// Documents, chunks, entities and relations stored, in one statement.
+pub(crate) fn read_counts(conn: &Connection) -> rusqlite::Result<Counts> {
+    conn.query_row(
+        "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks),
+                (SELECT count(*) FROM entities), (SELECT count(*) FROM relations)",
+        [],
+        |r| {
+            Ok(Counts {
+                documents: r.get::<_, i64>(0)? as u64,
+                chunks: r.get::<_, i64>(1)? as u64,
+                entities: r.get::<_, i64>(2)? as u64,
+                relations: r.get::<_, i64>(3)? as u64,
+            })
+        },
+    )
+}
+
 pub(crate) fn read_generation(conn: &Connection) -> Result<u64> {
     let value: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
@@ -482,21 +499,7 @@ impl Store {
     }
 
     pub fn counts(&self) -> Result<Counts> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks),
-                        (SELECT count(*) FROM entities), (SELECT count(*) FROM relations)",
-                [],
-                |r| {
-                    Ok(Counts {
-                        documents: r.get::<_, i64>(0)? as u64,
-                        chunks: r.get::<_, i64>(1)? as u64,
-                        entities: r.get::<_, i64>(2)? as u64,
-                        relations: r.get::<_, i64>(3)? as u64,
-                    })
-                },
-            )?)
-        })
+        self.read(|c| Ok(read_counts(c)?))
     }
 
     /// The write generation: bumped by every committed document insert or delete. Cheap (no

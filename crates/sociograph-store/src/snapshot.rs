@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use crate::db::read_generation;
+use crate::db::{read_counts, read_generation};
 use crate::vector::VectorIndex;
 use crate::{Counts, Error, Result};
 
@@ -139,21 +139,8 @@ pub fn check_database(path: &Path) -> Result<DatabaseCheck> {
         })
         .optional()
         .map_err(|e| corrupt(format!("no readable meta table ({e})")))?;
-    let counts = conn
-        .query_row(
-            "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks),
-                    (SELECT count(*) FROM entities), (SELECT count(*) FROM relations)",
-            [],
-            |r| {
-                Ok(Counts {
-                    documents: r.get::<_, i64>(0)? as u64,
-                    chunks: r.get::<_, i64>(1)? as u64,
-                    entities: r.get::<_, i64>(2)? as u64,
-                    relations: r.get::<_, i64>(3)? as u64,
-                })
-            },
-        )
-        .map_err(|e| corrupt(format!("cannot count its contents ({e})")))?;
+    let counts =
+        read_counts(&conn).map_err(|e| corrupt(format!("cannot count its contents ({e})")))?;
     Ok(DatabaseCheck {
         generation,
         schema_version,

@@ -80,6 +80,30 @@ async fn wait_health(client: &reqwest::Client, url: &str, want: u16) {
     }
 }
 
+/// Send a question to `listen` and return once it is waiting on the model: a request in flight.
+async fn ask_in_flight(
+    listen: &str,
+    llm: &llm_server::LlmServer,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let url = format!("http://{listen}/api/qa/ask");
+    let asking = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .json(&json!({"query": "What about the harbour?"}))
+            .send()
+            .await
+    });
+    let started = Instant::now();
+    while llm.behaviour.calls_for(MODEL) == 0 {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the answer never reached the model"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    asking
+}
+
 fn sigterm(guard: &ChildGuard) {
     let pid = guard.0.id().to_string();
     let status = std::process::Command::new("kill")
@@ -206,24 +230,7 @@ async fn sigterm_drains_requests_finish_new_connections_are_refused_and_the_proc
         "keep-alive before the drain"
     );
 
-    let asking = tokio::spawn({
-        let url = format!("http://{listen}/api/qa/ask");
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .json(&json!({"query": "What about the harbour?"}))
-                .send()
-                .await
-        }
-    });
-    let started = Instant::now();
-    while llm.behaviour.calls_for(MODEL) == 0 {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the answer never reached the model"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let asking = ask_in_flight(&listen, &llm).await;
 
     sigterm(&guard);
     wait_health(&fresh_client(), &health, 503).await;
@@ -311,24 +318,7 @@ async fn the_drain_timeout_bounds_the_shutdown_even_with_a_request_still_running
         200,
     )
     .await;
-    let asking = tokio::spawn({
-        let url = format!("http://{listen}/api/qa/ask");
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .json(&json!({"query": "What about the harbour?"}))
-                .send()
-                .await
-        }
-    });
-    let started = Instant::now();
-    while llm.behaviour.calls_for(MODEL) == 0 {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the answer never reached the model"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let asking = ask_in_flight(&listen, &llm).await;
     sigterm(&guard);
     let (status, took) = wait_exit(&mut guard).await;
     assert!(status.success(), "exit status {status}");
