@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create the project's Python virtualenv (.venv/ at the repo root) with the
-# pinned numpy that tools/minilm_reference.py needs and the pinned PyYAML that
-# ops/check-alerting.sh needs.
+# pinned numpy that tools/minilm_reference.py needs, the pinned PyYAML that
+# ops/check-alerting.sh needs, and moto's S3-compatible server for the backup tests.
 #
 # Usage: scripts/setup-python.sh
 #
@@ -14,6 +14,8 @@ set -euo pipefail
 # Newest numpy that PyPI offers for Python 3.11 when this was written.
 NUMPY_VERSION="2.4.6"
 PYYAML_VERSION="6.0.3"
+# The S3-compatible server the backup tests run on 127.0.0.1 (moto_server).
+MOTO_VERSION="5.2.5"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
@@ -64,6 +66,14 @@ if [[ "$installed" == "$PYYAML_VERSION" ]]; then
 else
     log "installing PyYAML==$PYYAML_VERSION"
     "$VENV_PY" -m pip install --quiet --disable-pip-version-check "PyYAML==$PYYAML_VERSION"
+fi
+
+installed="$("$VENV_PY" -c 'import moto, flask; print(moto.__version__)' 2>/dev/null || true)"
+if [[ "$installed" == "$MOTO_VERSION" ]]; then
+    log "moto $MOTO_VERSION already installed"
+else
+    log "installing moto[server]==$MOTO_VERSION"
+    "$VENV_PY" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
 
 echo "$VENV_PY"

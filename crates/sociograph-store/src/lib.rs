@@ -20,6 +20,8 @@ mod types;
 mod vector;
 
 pub use db::{Store, StoreOptions};
+/// The `graph.db` schema version (migration level) this build writes and the newest it reads.
+pub const SCHEMA_VERSION: i64 = migrations::LATEST;
 pub use error::{Error, Result};
 pub use graph::{GraphData, GraphEntity, GraphRelation, PathStep};
 pub use history::{HistoryPage, HistoryRecord, NewHistory};

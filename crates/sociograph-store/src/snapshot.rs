@@ -149,6 +149,35 @@ pub fn check_database(path: &Path) -> Result<DatabaseCheck> {
     })
 }
 
+/// After a restore: the index holds one vector per chunk, and a chunk's own embedding finds
+/// that chunk first. Needs no model, so it works for any embedder.
+pub fn smoke_check(store: &crate::Store) -> Result<()> {
+    let counts = store.counts()?;
+    if store.vector_count() as u64 != counts.chunks {
+        return Err(Error::Corrupt(format!(
+            "the vector index holds {} vectors for {} chunks",
+            store.vector_count(),
+            counts.chunks
+        )));
+    }
+    let first: Option<i64> =
+        store.read(|c| Ok(c.query_row("SELECT min(id) FROM chunks", [], |r| r.get(0))?))?;
+    let Some(id) = first else {
+        return Ok(());
+    };
+    let Some((_, embedding)) = store.chunk_embeddings(&[id])?.into_iter().next() else {
+        return Err(Error::Corrupt(format!("chunk {id} has no embedding")));
+    };
+    let hits = store.vector_search(&embedding, 1)?;
+    match hits.first() {
+        // Another chunk with the very same vector may tie with it.
+        Some(hit) if hit.key == id || hit.similarity >= 0.9999 => Ok(()),
+        other => Err(Error::Corrupt(format!(
+            "a search with chunk {id}'s own vector found {other:?} instead"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

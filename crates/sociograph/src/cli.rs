@@ -46,6 +46,61 @@ pub enum Command {
     /// answer streams to the terminal as it is written; without one it quotes the passages
     /// that best match the question (an extractive answer).
     Ask(AskArgs),
+    /// Back up the data directory (graph.db and the vector index) to S3 or a directory, or
+    /// verify a backup.
+    ///
+    /// A consistent snapshot is taken while a server keeps serving and ingesting, compressed,
+    /// and uploaded under backups/YYYY-MM-DD/<time>/; its manifest.json (checksums, counts,
+    /// versions) is written last, then the backups/latest pointer. S3 credentials and region
+    /// come from the standard AWS environment (or the task role); AWS_ENDPOINT_URL points at an
+    /// S3-compatible server.
+    Backup(BackupArgs),
+    /// Restore a backup into the data directory, after checking every file.
+    ///
+    /// Downloads into a staging directory beside it, checks every size and SHA-256,
+    /// PRAGMA integrity_check, the manifest's counts, opens the store and runs a smoke query;
+    /// only then is the old directory moved aside (to DIR.before-restore-<time>) and the
+    /// restored one put in its place. A bad backup is refused, naming the file and the reason,
+    /// and nothing is changed. The directory must not be in use by a running server.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
+
+    /// Data directory to back up [default: ./data]
+    #[arg(long, env = "SOCIOGRAPH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Target: s3://bucket/prefix or file:///absolute/path
+    #[arg(long, env = "SOCIOGRAPH_BACKUP_TO", value_name = "URL")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Restore a backup into a temporary directory and check it, touching no live data.
+    Verify {
+        /// s3://bucket/prefix or file:///path, optionally ending in /latest, /YYYY-MM-DD or
+        /// /YYYY-MM-DD/<time> [default: latest]
+        #[arg(value_name = "URL")]
+        from: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Data directory to restore into [default: ./data]
+    #[arg(long, env = "SOCIOGRAPH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// s3://bucket/prefix or file:///path, optionally ending in /latest, /YYYY-MM-DD or
+    /// /YYYY-MM-DD/<time> [default: latest]
+    #[arg(long, value_name = "URL")]
+    pub from: String,
 }
 
 /// Flags shared by every command that opens a data directory.

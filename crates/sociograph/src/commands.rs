@@ -1,4 +1,4 @@
-//! The commands: `serve`, `ingest`, `search`, `ask`.
+//! The commands: `serve`, `ingest`, `search`, `ask`, `backup`, `restore`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,7 +14,10 @@ use sociograph_server::{Application, RateLimitSettings, ServerSettings};
 use sociograph_store::DataDirLock;
 
 use crate::backend;
-use crate::cli::{AskArgs, Cli, Command, DataArgs, IngestArgs, SearchArgs, ServeArgs};
+use crate::cli::{
+    AskArgs, BackupAction, BackupArgs, Cli, Command, DataArgs, IngestArgs, RestoreArgs, SearchArgs,
+    ServeArgs,
+};
 use crate::config::{OPENROUTER_BASE_URL, Settings};
 use crate::logging;
 
@@ -49,6 +52,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             ("warn", Command::Ask(args))
         }
+        Command::Backup(args) => {
+            if let Some(d) = &args.data_dir {
+                settings.data_dir = d.clone();
+            }
+            ("warn", Command::Backup(args))
+        }
+        Command::Restore(args) => {
+            if let Some(d) = &args.data_dir {
+                settings.data_dir = d.clone();
+            }
+            ("warn", Command::Restore(args))
+        }
     };
     settings.validate()?;
     let mut telemetry = logging::init(&settings, level)?;
@@ -58,6 +73,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Ingest(args) => ingest(settings, args).await,
             Command::Search(args) => search(settings, args).await.map(|()| ExitCode::SUCCESS),
             Command::Ask(args) => ask(settings, args).await.map(|()| ExitCode::SUCCESS),
+            Command::Backup(args) => backup(settings, args).await.map(|()| ExitCode::SUCCESS),
+            Command::Restore(args) => restore(settings, args).await.map(|()| ExitCode::SUCCESS),
         }
     });
     // Export the last spans while the runtime still runs.
@@ -433,4 +450,71 @@ fn print_answer_footer(answer: &Answer) {
         "({how}; {:.0} ms; history id {})",
         answer.timings.total_ms, answer.query_id
     );
+}
+
+fn describe(m: &sociograph_backup::Manifest) -> String {
+    format!(
+        "{} documents, {} chunks, {} entities, {} relations (generation {}, {})",
+        m.counts.documents,
+        m.counts.chunks,
+        m.counts.entities,
+        m.counts.relations,
+        m.generation,
+        if m.index_included {
+            "vector index included"
+        } else {
+            "vector index rebuilt on restore"
+        }
+    )
+}
+
+async fn backup(settings: Settings, args: BackupArgs) -> anyhow::Result<()> {
+    if let Some(BackupAction::Verify { from }) = args.action {
+        let report = sociograph_backup::verify(&from).await?;
+        println!(
+            "verified {}: {}, every checksum matched, integrity ok, smoke query ok{} in {:.1}s",
+            report.url,
+            describe(&report.manifest),
+            if report.index_rebuilt {
+                " (index rebuilt)"
+            } else {
+                ""
+            },
+            report.seconds
+        );
+        return Ok(());
+    }
+    let Some(to) = args.to else {
+        bail!(
+            "backup needs --to s3://bucket/prefix or --to file:///path (or SOCIOGRAPH_BACKUP_TO)"
+        );
+    };
+    let target = sociograph_backup::Location::parse(&to)?;
+    let report =
+        sociograph_backup::backup(&settings.data_dir, &target, env!("CARGO_PKG_VERSION")).await?;
+    println!(
+        "backed up {}: {} to {} ({} bytes) in {:.1}s",
+        settings.data_dir.display(),
+        describe(&report.manifest),
+        target.display(&report.key),
+        report.uploaded_bytes,
+        report.seconds
+    );
+    Ok(())
+}
+
+async fn restore(settings: Settings, args: RestoreArgs) -> anyhow::Result<()> {
+    let report = sociograph_backup::restore(&args.from, &settings.data_dir).await?;
+    println!(
+        "restored {} into {}: {}{} in {:.1}s",
+        report.verified.url,
+        settings.data_dir.display(),
+        describe(&report.verified.manifest),
+        match &report.previous {
+            Some(p) => format!("; the previous contents are in {}", p.display()),
+            None => String::new(),
+        },
+        report.verified.seconds
+    );
+    Ok(())
 }

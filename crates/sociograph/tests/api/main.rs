@@ -2,6 +2,7 @@
 //! binary for CLI and signal tests, and a local OpenAI-compatible server for the LLM paths.
 
 mod answers;
+mod backup;
 mod bad_input;
 mod cli;
 mod cli_ask;
