@@ -9,9 +9,12 @@
 //!   dashboard query against a real Prometheus scraping the real service (see `ops.rs`).
 //! - `drill` — both drills: `fire`, the latency alert's fire drill, Prometheus → Alertmanager →
 //!   a Slack capture server (see `drill.rs`; `--full` with the real 5-minute windows), and
-//!   `blue-green`, swaps, rollbacks and kills under load through HAProxy (see `bluegreen.rs`).
+//!   `blue-green`, swaps, rollbacks and kills under load through HAProxy (see `bluegreen.rs`),
+//!   and `backup`, a backup to moto's S3 under load, listed, verified and restored (see
+//!   `backupdrill.rs`).
 //! - `bench` — build release, measure ingest and HTTP search, write `docs/BENCHMARKS.md`.
 
+mod backupdrill;
 mod bench;
 mod bluegreen;
 mod drill;
@@ -79,17 +82,20 @@ fn ci() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `drill` runs both drills; `drill fire [--full]` or `drill blue-green` one of them.
+/// `drill` (or `drill all`) runs every drill; `drill fire [--full]`, `drill blue-green` or
+/// `drill backup` one of them.
 fn drill(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
-        None => {
+        None | Some("all") if args.len() <= 1 => {
             drill::run(&root(), &[])?;
-            bluegreen::run(&root())
+            bluegreen::run(&root())?;
+            backupdrill::run(&root())
         }
         Some("fire") => drill::run(&root(), &args[1..]),
         Some("--full") => drill::run(&root(), args),
         Some("blue-green") if args.len() == 1 => bluegreen::run(&root()),
-        _ => bail!("usage: cargo xtask drill [fire [--full] | blue-green]"),
+        Some("backup") if args.len() == 1 => backupdrill::run(&root()),
+        _ => bail!("usage: cargo xtask drill [all | fire [--full] | blue-green | backup]"),
     }
 }
 
@@ -103,7 +109,7 @@ fn main() -> std::process::ExitCode {
         Some("drill") => drill(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | e2e | ops-check | drill [fire [--full] | blue-green] | bench [--quick]>"
+                "usage: cargo xtask <ci | e2e | ops-check | drill [all | fire [--full] | blue-green | backup] | bench [--quick]>"
             );
             return std::process::ExitCode::from(2);
         }

@@ -205,6 +205,16 @@ impl Stack {
         self.work.path()
     }
 
+    /// A `sociograph` command for this stack's binary, run in its work directory.
+    pub(crate) fn command(&self) -> Command {
+        sociograph(&self.bin, self.dir())
+    }
+
+    /// The data directory of the `index`-th color.
+    pub(crate) fn data_dir(&self, index: usize) -> PathBuf {
+        self.dir().join(format!("data-{index}"))
+    }
+
     /// Start Prometheus on a copy of `ops/prometheus/` scraping this stack's servers, sending
     /// alerts to `alertmanager` (a port) if given; `adjust` may rewrite files in the copy (the
     /// drill's shortened latency rule) before it starts. Returns once every server is scraped.

@@ -13,15 +13,19 @@
 //! and the reason; the existing data is not touched.
 
 mod backup;
+mod lifecycle;
 mod location;
 mod manifest;
 mod restore;
+mod status;
 mod time;
 
 pub use backup::{BackupReport, backup};
+pub use lifecycle::{LifecycleRule, apply_lifecycle, read_back};
 pub use location::{Location, Selector};
 pub use manifest::{FORMAT_VERSION, Manifest, ManifestCounts, ManifestFile};
 pub use restore::{RestoreReport, VerifyReport, restore, verify};
+pub use status::{BackupStatus, prune, status};
 pub use time::Utc;
 
 use std::path::PathBuf;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use object_store::ObjectStore;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 
@@ -19,9 +19,22 @@ use crate::{Error, Result};
 #[derive(Clone)]
 pub struct Location {
     pub(crate) store: Arc<dyn ObjectStore>,
-    prefix: String,
+    /// For S3 targets: what bucket-level calls (the lifecycle rule) need.
+    pub(crate) s3: Option<S3Target>,
+    /// For `file://` targets: the directory (object deletes leave empty directories behind).
+    pub(crate) local_root: Option<std::path::PathBuf>,
+    pub(crate) prefix: String,
     /// The URL without a trailing slash, for messages.
     pub url: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct S3Target {
+    pub(crate) client: Arc<AmazonS3>,
+    pub(crate) bucket: String,
+    pub(crate) region: String,
+    /// `AWS_ENDPOINT_URL…` when set (path-style), else AWS's regional endpoint.
+    pub(crate) endpoint: String,
 }
 
 /// Which backup a restore means.
@@ -55,6 +68,8 @@ impl Location {
             let store = LocalFileSystem::new_with_prefix(path)?;
             return Ok(Location {
                 store: Arc::new(store),
+                s3: None,
+                local_root: Some(std::path::PathBuf::from(path)),
                 prefix: String::new(),
                 url,
             });
@@ -68,16 +83,32 @@ impl Location {
             if let Some(region) = env(&["AWS_REGION", "AWS_DEFAULT_REGION"]) {
                 builder = builder.with_region(region);
             }
-            if let Some(endpoint) = env(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
+            let endpoint = env(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]);
+            if let Some(endpoint) = &endpoint {
                 builder = builder
                     .with_allow_http(endpoint.starts_with("http://"))
-                    .with_endpoint(endpoint);
+                    .with_endpoint(endpoint.clone());
             }
-            let store = builder
-                .build()
-                .map_err(|e| Error::Invalid(format!("{url}: {e}")))?;
+            let region = builder
+                .get_config_value(&AmazonS3ConfigKey::Region)
+                .unwrap_or_else(|| "us-east-1".to_owned());
+            let client = Arc::new(
+                builder
+                    .build()
+                    .map_err(|e| Error::Invalid(format!("{url}: {e}")))?,
+            );
+            let endpoint = endpoint
+                .map(|e| e.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
             return Ok(Location {
-                store: Arc::new(store),
+                store: client.clone(),
+                s3: Some(S3Target {
+                    client,
+                    bucket: bucket.to_owned(),
+                    region,
+                    endpoint,
+                }),
+                local_root: None,
                 prefix: prefix.trim_matches('/').to_owned(),
                 url,
             });

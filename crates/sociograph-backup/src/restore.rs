@@ -25,6 +25,8 @@ pub struct VerifyReport {
     /// Whether the vector index had to be rebuilt from `graph.db`.
     pub index_rebuilt: bool,
     pub seconds: f64,
+    /// When the verification was recorded in the target (Unix seconds), or why it was not.
+    pub recorded: Result<u64, String>,
 }
 
 /// What a restore did.
@@ -166,6 +168,7 @@ async fn fetch_and_check(from: &Location, key: &str, dest: &Path) -> Result<Veri
         manifest,
         index_rebuilt,
         seconds: started.elapsed().as_secs_f64(),
+        recorded: Err("not recorded (a restore, not a verification)".into()),
     })
 }
 
@@ -204,15 +207,22 @@ fn unpack(bytes: &[u8], file: &crate::ManifestFile, target: &Path, shown: &str) 
     std::fs::write(target, &original).map_err(|e| Error::io(target, e))
 }
 
-/// Restore into a temporary directory and check everything, touching no live data.
-pub async fn verify(from_url: &str) -> Result<VerifyReport> {
+/// Restore into a temporary directory and check everything, touching no live data; then
+/// record the success in the target (`verified.json` beside the manifest and the
+/// `backups/last-verified` pointer), which is what `sociograph_backup_last_verified_…` reports.
+/// A target that cannot be written to is reported in `recorded`, not as a failed verification.
+pub async fn verify(from_url: &str, version: &str) -> Result<VerifyReport> {
     let (from, selector) = Location::parse_source(from_url)?;
     let key = resolve(&from, &selector).await?;
     let scratch = tempfile::Builder::new()
         .prefix("sociograph-verify-")
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    fetch_and_check(&from, &key, scratch.path()).await
+    let mut report = fetch_and_check(&from, &key, scratch.path()).await?;
+    report.recorded = crate::status::record_verified(&from, &key, version)
+        .await
+        .map_err(|e| e.to_string());
+    Ok(report)
 }
 
 /// Restore into `data_dir`: everything is downloaded and checked in a staging directory beside

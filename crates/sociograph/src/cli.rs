@@ -78,6 +78,11 @@ pub struct BackupArgs {
     /// Target: s3://bucket/prefix or file:///absolute/path
     #[arg(long, env = "SOCIOGRAPH_BACKUP_TO", value_name = "URL")]
     pub to: Option<String>,
+
+    /// After the backup, delete dated backups older than this many days (never the latest).
+    /// For directories; on S3 use `backup lifecycle`.
+    #[arg(long, value_name = "DAYS")]
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +93,16 @@ pub enum BackupAction {
         /// /YYYY-MM-DD/<time> [default: latest]
         #[arg(value_name = "URL")]
         from: String,
+    },
+    /// Put the bucket lifecycle rule that expires backups/ under the prefix after --days
+    /// (other rules are kept), then read it back and print it.
+    Lifecycle {
+        /// s3://bucket/prefix
+        #[arg(value_name = "URL")]
+        target: String,
+        /// Days a backup is kept.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
     },
 }
 
@@ -147,6 +162,21 @@ pub struct DataArgs {
     pub openrouter_api_key: Option<String>,
 }
 
+/// `24h`, `90m`, `3600s` or `1.5` (hours) → hours.
+fn parse_hours(raw: &str) -> Result<f64, String> {
+    let raw = raw.trim();
+    let (number, per_hour) = match raw.chars().last() {
+        Some('h') => (&raw[..raw.len() - 1], 1.0),
+        Some('m') => (&raw[..raw.len() - 1], 60.0),
+        Some('s') => (&raw[..raw.len() - 1], 3600.0),
+        _ => (raw, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(n / per_hour),
+        _ => Err(format!("{raw:?} is not a duration (e.g. 24h, 90m, 3600s)")),
+    }
+}
+
 fn parse_embedder(raw: &str) -> Result<EmbedderKind, String> {
     match raw.to_ascii_lowercase().as_str() {
         "local" => Ok(EmbedderKind::Local),
@@ -170,6 +200,21 @@ pub struct ServeArgs {
     /// Deployment color reported by /health (blue or green) [default: blue]
     #[arg(long, env = "SOCIOGRAPH_COLOR", value_parser = ["blue", "green"])]
     pub color: Option<String>,
+
+    /// Backup target the server watches (and writes to with --backup-every): s3://bucket/prefix
+    /// or file:///path. Its newest and newest verified backup times become metrics.
+    #[arg(long, env = "SOCIOGRAPH_BACKUP_TO", value_name = "URL")]
+    pub backup_to: Option<String>,
+
+    /// Back up and verify whenever the target's newest backup is older than this (e.g. 24h,
+    /// 90m); for single-box installs. Off by default.
+    #[arg(long, env = "SOCIOGRAPH_BACKUP_EVERY", value_parser = parse_hours, value_name = "DURATION")]
+    pub backup_every: Option<f64>,
+
+    /// At startup, restore the latest backup from this URL into an empty data directory
+    /// (stateless replicas). A data directory that already holds data is used as it is.
+    #[arg(long, env = "SOCIOGRAPH_RESTORE_FROM", value_name = "URL")]
+    pub restore_from: Option<String>,
 
     /// Comma-separated API keys required on mutating routes (never printed). None = open.
     #[arg(

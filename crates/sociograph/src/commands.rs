@@ -123,6 +123,15 @@ fn apply_serve_args(settings: &mut Settings, args: &ServeArgs) {
     if let Some(color) = &args.color {
         settings.server.color = color.clone();
     }
+    if let Some(to) = &args.backup_to {
+        settings.backup.to = Some(to.clone());
+    }
+    if let Some(hours) = args.backup_every {
+        settings.backup.every_hours = hours;
+    }
+    if let Some(from) = &args.restore_from {
+        settings.backup.restore_from = Some(from.clone());
+    }
     let keys: Vec<SecretString> = args
         .api_keys
         .iter()
@@ -140,7 +149,35 @@ fn lock(settings: &Settings) -> anyhow::Result<DataDirLock> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    if let Some(from) = &settings.backup.restore_from {
+        if settings.data_dir.join("graph.db").exists() {
+            tracing::info!(
+                data_dir = %settings.data_dir.display(),
+                "the data directory already holds data; not restoring from {from}"
+            );
+        } else {
+            let report = sociograph_backup::restore(from, &settings.data_dir)
+                .await
+                .with_context(|| format!("cannot restore from {from}"))?;
+            tracing::info!(
+                backup = %report.verified.url,
+                documents = report.verified.manifest.counts.documents,
+                seconds = report.verified.seconds,
+                "restored the data directory"
+            );
+        }
+    }
     let _lock = lock(&settings)?;
+    if let Some(to) = &settings.backup.to {
+        let target = sociograph_backup::Location::parse(to)?;
+        tokio::spawn(backup_loop(
+            target,
+            settings.data_dir.clone(),
+            settings.backup.every_hours,
+            settings.backup.retention_days,
+            Duration::from_secs_f64(settings.backup.check_secs),
+        ));
+    }
     let server_settings = ServerSettings {
         listen: settings.server.listen.clone(),
         color: settings.server.color.clone(),
@@ -469,20 +506,41 @@ fn describe(m: &sociograph_backup::Manifest) -> String {
 }
 
 async fn backup(settings: Settings, args: BackupArgs) -> anyhow::Result<()> {
-    if let Some(BackupAction::Verify { from }) = args.action {
-        let report = sociograph_backup::verify(&from).await?;
-        println!(
-            "verified {}: {}, every checksum matched, integrity ok, smoke query ok{} in {:.1}s",
-            report.url,
-            describe(&report.manifest),
-            if report.index_rebuilt {
-                " (index rebuilt)"
-            } else {
-                ""
-            },
-            report.seconds
-        );
-        return Ok(());
+    match args.action {
+        Some(BackupAction::Verify { from }) => {
+            let report = sociograph_backup::verify(&from, env!("CARGO_PKG_VERSION")).await?;
+            println!(
+                "verified {}: {}, every checksum matched, integrity ok, smoke query ok{} in {:.1}s",
+                report.url,
+                describe(&report.manifest),
+                if report.index_rebuilt {
+                    " (index rebuilt)"
+                } else {
+                    ""
+                },
+                report.seconds
+            );
+            if let Err(e) = report.recorded {
+                eprintln!(
+                    "sociograph: warning: the verification could not be recorded in the target: {e}"
+                );
+            }
+            return Ok(());
+        }
+        Some(BackupAction::Lifecycle { target, days }) => {
+            let location = sociograph_backup::Location::parse(&target)?;
+            let rule = sociograph_backup::apply_lifecycle(&location, days).await?;
+            println!(
+                "lifecycle rule {} on {}: objects under {} expire after {} days (rules in the bucket: {})",
+                rule.id,
+                location.url,
+                rule.prefix,
+                rule.expiration_days,
+                rule.all_rule_ids.join(", ")
+            );
+            return Ok(());
+        }
+        None => {}
     }
     let Some(to) = args.to else {
         bail!(
@@ -500,6 +558,15 @@ async fn backup(settings: Settings, args: BackupArgs) -> anyhow::Result<()> {
         report.uploaded_bytes,
         report.seconds
     );
+    if let Some(days) = args.retention_days {
+        let removed = sociograph_backup::prune(&target, days).await?;
+        if !removed.is_empty() {
+            println!(
+                "removed backups older than {days} days: {}",
+                removed.join(", ")
+            );
+        }
+    }
     Ok(())
 }
 
@@ -517,4 +584,71 @@ async fn restore(settings: Settings, args: RestoreArgs) -> anyhow::Result<()> {
         report.verified.seconds
     );
     Ok(())
+}
+
+/// For `serve --backup-to`: every `check`, read the target's backup times into the metrics;
+/// with `every_hours`, back up and verify when the newest backup is older than that. The
+/// schedule lives in the target, not in this process: restarts and several processes sharing
+/// a target do not multiply backups (two may start within one check of each other).
+async fn backup_loop(
+    target: sociograph_backup::Location,
+    data_dir: PathBuf,
+    every_hours: f64,
+    retention_days: u32,
+    check: Duration,
+) {
+    let version = env!("CARGO_PKG_VERSION");
+    loop {
+        let status = match sociograph_backup::status(&target).await {
+            Ok(status) => status,
+            Err(e) => {
+                tracing::warn!(target = %target.url, error = %e, "cannot read the backup target");
+                tokio::time::sleep(check).await;
+                continue;
+            }
+        };
+        if let Some(t) = status.last_success {
+            sociograph_telemetry::record::backup_succeeded(t as f64);
+        }
+        if let Some(t) = status.last_verified {
+            sociograph_telemetry::record::backup_verified(t as f64);
+        }
+        let now = sociograph_backup::Utc::now().unix;
+        let due = every_hours > 0.0
+            && status
+                .last_success
+                .is_none_or(|t| now.saturating_sub(t) as f64 >= every_hours * 3600.0);
+        if due {
+            match sociograph_backup::backup(&data_dir, &target, version).await {
+                Ok(report) => {
+                    sociograph_telemetry::record::backup_succeeded(
+                        report.manifest.created_at_unix as f64,
+                    );
+                    tracing::info!(key = %report.key, bytes = report.uploaded_bytes, "backup made");
+                    match sociograph_backup::verify(&target.display(&report.key), version).await {
+                        Ok(verified) => match verified.recorded {
+                            Ok(at) => sociograph_telemetry::record::backup_verified(at as f64),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "backup verified but not recorded")
+                            }
+                        },
+                        Err(e) => {
+                            tracing::error!(key = %report.key, error = %e, "backup failed verification")
+                        }
+                    }
+                    if retention_days > 0 {
+                        match sociograph_backup::prune(&target, retention_days).await {
+                            Ok(removed) if !removed.is_empty() => {
+                                tracing::info!(?removed, "old backups removed")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "cannot remove old backups"),
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(target = %target.url, error = %e, "backup failed"),
+            }
+        }
+        tokio::time::sleep(check).await;
+    }
 }

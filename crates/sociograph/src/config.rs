@@ -47,6 +47,38 @@ pub struct Settings {
     pub rerank: RerankSettings,
     pub ingest: Ingest,
     pub log: Log,
+    pub backup: Backup,
+}
+
+/// Backups made and watched by `serve` (the `backup` command takes its target as a flag).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backup {
+    /// `s3://bucket/prefix` or `file:///path`. Set: the server reports the target's newest and
+    /// newest verified backup times as metrics, and makes backups if `every_hours` is set.
+    pub to: Option<String>,
+    /// Back up (and verify) when the target's newest backup is older than this; 0 = never
+    /// (a scheduled task or an operator makes them).
+    pub every_hours: f64,
+    /// With `every_hours`: delete dated backups older than this many days after each backup
+    /// (for directories; S3 uses the lifecycle rule); 0 = keep all.
+    pub retention_days: u32,
+    /// How often the server reads the target's backup times (and decides whether one is due).
+    pub check_secs: f64,
+    /// At startup, restore the latest backup from here into an empty data directory.
+    pub restore_from: Option<String>,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Backup {
+            to: None,
+            every_hours: 0.0,
+            retention_days: 0,
+            check_secs: 300.0,
+            restore_from: None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,6 +204,7 @@ impl Default for Settings {
             rerank: RerankSettings::default(),
             ingest: Ingest::default(),
             log: Log::default(),
+            backup: Backup::default(),
         }
     }
 }
@@ -399,6 +432,15 @@ impl Settings {
                 "invalid setting `server.drain_timeout_secs`: must be between `server.drain_secs` ({}) and 3600",
                 self.server.drain_secs
             );
+        }
+        if !(0.0..=24.0 * 366.0).contains(&self.backup.every_hours) {
+            bail!("invalid setting `backup.every_hours`: must be between 0 and 8784");
+        }
+        if !(1.0..=86_400.0).contains(&self.backup.check_secs) {
+            bail!("invalid setting `backup.check_secs`: must be between 1 and 86400");
+        }
+        if self.backup.every_hours > 0.0 && self.backup.to.is_none() {
+            bail!("invalid setting `backup.every_hours`: set `backup.to` (or --backup-to) too");
         }
         if self.server.rate_limit.enabled
             && (self.server.rate_limit.per_second <= 0.0 || self.server.rate_limit.burst == 0)

@@ -42,7 +42,7 @@ fn ok(args: &[&str], env: &[(&str, &str)]) -> String {
 }
 
 /// `sociograph backup --data-dir DATA --to TARGET`; returns what it printed.
-fn back_up(data: &Path, target: &str) -> String {
+fn back_up(data: &Path, target: &str, env: &[(&str, &str)]) -> String {
     ok(
         &[
             "backup",
@@ -51,7 +51,7 @@ fn back_up(data: &Path, target: &str) -> String {
             "--to",
             target,
         ],
-        &[],
+        env,
     )
 }
 
@@ -90,7 +90,10 @@ fn results(data: &Path) -> Vec<Vec<(String, String)>> {
                 .cloned()
                 .unwrap_or_default();
             hits.iter()
-                .map(|h| (h["chunk_id"].to_string(), h["score"].to_string()))
+                .map(|h| {
+                    assert!(h["chunk_id"].is_i64() && h["score"].is_f64(), "{h}");
+                    (h["chunk_id"].to_string(), h["score"].to_string())
+                })
                 .collect()
         })
         .collect()
@@ -134,6 +137,9 @@ fn backup_dir(root: &Path) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_taken_during_an_ingest_restores_to_the_same_answers() {
+    let moto = moto();
+    let s3 = S3::new(&moto, "live").await;
+    let env = s3.env();
     let work = tempfile::tempdir().expect("tmp");
     let data = work.path().join("data");
     ingest(&data, "corpus/demo");
@@ -202,11 +208,11 @@ async fn a_backup_taken_during_an_ingest_restores_to_the_same_answers() {
             jobs
         }
     });
-    let target = format!("file://{}", work.path().join("store").display());
+    let target = "s3://live/sociograph".to_owned();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let printed = {
-        let (data, target) = (data.clone(), target.clone());
-        tokio::task::spawn_blocking(move || back_up(&data, &target))
+        let (data, target, endpoint) = (data.clone(), target.clone(), moto.endpoint.clone());
+        tokio::task::spawn_blocking(move || back_up(&data, &target, &S3::env_for(&endpoint)))
             .await
             .expect("join")
     };
@@ -238,31 +244,40 @@ async fn a_backup_taken_during_an_ingest_restores_to_the_same_answers() {
         .expect("kill");
     let _ = server.0.wait();
 
-    // The dated layout: the files, the manifest, and the latest pointer.
-    let store = work.path().join("store");
-    let first = backup_dir(&store);
-    for name in ["manifest.json", "graph.db.gz"] {
+    // The dated layout, listed through the S3 API: the files, the manifest, the pointer.
+    let keys = s3.list(&format!("sociograph/backups/{}/", today())).await;
+    for name in ["/manifest.json", "/graph.db.gz"] {
         assert!(
-            first.join(name).is_file(),
-            "no {name} in {}",
-            first.display()
+            keys.iter().any(|k| k.contains(name)),
+            "no {name} in {keys:?}"
         );
     }
-    let manifest: Value =
-        serde_json::from_slice(&std::fs::read(first.join("manifest.json")).expect("manifest"))
-            .expect("json");
+    let latest = s3.get("sociograph/backups/latest").await;
+    let manifest: Value = serde_json::from_str(
+        &s3.get(&format!("sociograph/{}/manifest.json", latest.trim()))
+            .await,
+    )
+    .expect("manifest json");
     let documents = manifest["counts"]["documents"].as_u64().expect("documents");
     assert!((32..=44).contains(&documents), "{manifest}");
     assert_eq!(manifest["format_version"], 1);
-    let key = std::fs::read_to_string(store.join("backups/latest")).expect("latest");
-    assert!(
-        first.ends_with(key.trim().trim_start_matches("backups/")),
-        "{key}"
+    // Mid-ingest, the index is included only if it reflected the copied commit.
+    assert_eq!(
+        manifest["index_included"].as_bool(),
+        Some(keys.iter().any(|k| k.contains("/vector_store/"))),
+        "{manifest} {keys:?}"
     );
 
     // The backup taken mid-ingest restores and verifies as the state it captured.
-    let verified = ok(&["backup", "verify", &target], &[]);
+    let verified = ok(&["backup", "verify", &target], &env);
     assert!(verified.contains("every checksum matched"), "{verified}");
+    // The verification is recorded in the target, for the metric.
+    let last = s3.get("sociograph/backups/last-verified").await;
+    assert_eq!(last.trim(), latest.trim());
+    let record = s3
+        .get(&format!("sociograph/{}/verified.json", last.trim()))
+        .await;
+    assert!(record.contains("verified_at_unix"), "{record}");
     let mid = work.path().join("mid");
     ok(
         &[
@@ -272,15 +287,22 @@ async fn a_backup_taken_during_an_ingest_restores_to_the_same_answers() {
             "--from",
             &target,
         ],
-        &[],
+        &env,
     );
-    let restored = results(&mid);
-    assert_eq!(restored.len(), QUERIES.len());
+    let restored: i64 = rusqlite::Connection::open(mid.join("graph.db"))
+        .expect("open")
+        .query_row("SELECT count(*) FROM documents", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(
+        restored as u64, documents,
+        "the restore is the state the backup captured"
+    );
+    assert!(results(&mid).iter().all(|r| !r.is_empty()));
 
     // Quiet now: a backup restores to exactly the same search results.
     let after = results(&data);
     std::thread::sleep(Duration::from_millis(1100)); // a distinct timestamp key
-    back_up(&data, &target);
+    back_up(&data, &target, &env);
     let copy = work.path().join("copy");
     let out = ok(
         &[
@@ -290,7 +312,7 @@ async fn a_backup_taken_during_an_ingest_restores_to_the_same_answers() {
             "--from",
             &format!("{target}/latest"),
         ],
-        &[],
+        &env,
     );
     assert!(out.starts_with("restored "), "{out}");
     assert_eq!(results(&copy), after);
@@ -303,7 +325,7 @@ fn corrupt_partial_or_newer_backups_are_refused_and_the_data_is_untouched() {
     let data = work.path().join("data");
     ingest(&data, "testdata/good");
     let store = work.path().join("good");
-    back_up(&data, &format!("file://{}", store.display()));
+    back_up(&data, &format!("file://{}", store.display()), &[]);
     let live = work.path().join("live");
     ingest(&live, "testdata/good");
     let live_db = sha(&live.join("graph.db"));
@@ -467,22 +489,73 @@ fn moto() -> Moto {
     }
 }
 
+/// A bucket on moto, read and listed through the S3 REST API (moto accepts unsigned requests).
+struct S3 {
+    endpoint: String,
+    bucket: String,
+}
+
+impl S3 {
+    async fn new(moto: &Moto, bucket: &str) -> S3 {
+        // Readable without signing, so the test can look at what was written.
+        let created = reqwest::Client::new()
+            .put(format!("{}/{bucket}", moto.endpoint))
+            .header("x-amz-acl", "public-read")
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(created.status().is_success(), "{}", created.status());
+        S3 {
+            endpoint: moto.endpoint.clone(),
+            bucket: bucket.to_owned(),
+        }
+    }
+
+    fn env_for(endpoint: &str) -> Vec<(&'static str, &str)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", endpoint),
+        ]
+    }
+
+    fn env(&self) -> Vec<(&'static str, &str)> {
+        S3::env_for(&self.endpoint)
+    }
+
+    async fn get(&self, key: &str) -> String {
+        let r = reqwest::get(format!("{}/{}/{key}", self.endpoint, self.bucket))
+            .await
+            .expect("get");
+        assert!(r.status().is_success(), "GET {key}: {}", r.status());
+        r.text().await.expect("text")
+    }
+
+    /// Keys under `prefix` (ListObjectsV2).
+    async fn list(&self, prefix: &str) -> Vec<String> {
+        let xml = reqwest::Client::new()
+            .get(format!("{}/{}", self.endpoint, self.bucket))
+            .query(&[("list-type", "2"), ("prefix", prefix)])
+            .send()
+            .await
+            .expect("list")
+            .text()
+            .await
+            .expect("text");
+        xml.split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned()))
+            .collect()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn backups_round_trip_through_a_real_s3_server() {
     let moto = moto();
     let client = reqwest::Client::new();
-    let created = client
-        .put(format!("{}/sociograph-backups", moto.endpoint))
-        .send()
-        .await
-        .expect("create bucket");
-    assert!(created.status().is_success(), "{}", created.status());
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
-    ];
+    let s3 = S3::new(&moto, "sociograph-backups").await;
+    let env = s3.env();
     let work = tempfile::tempdir().expect("tmp");
     let data = work.path().join("data");
     ingest(&data, "corpus/demo");
@@ -504,24 +577,12 @@ async fn backups_round_trip_through_a_real_s3_server() {
     );
 
     // Validation step 5: today's dated prefix lists the files and the manifest.
-    let listing = client
-        .get(format!("{}/sociograph-backups", moto.endpoint))
-        .query(&[
-            ("list-type", "2"),
-            ("prefix", &format!("prod/backups/{}/", today())),
-        ])
-        .send()
-        .await
-        .expect("list")
-        .text()
-        .await
-        .expect("text");
-    for name in [
-        "/graph.db.gz</Key>",
-        "/manifest.json</Key>",
-        "/vector_store/",
-    ] {
-        assert!(listing.contains(name), "no {name} in {listing}");
+    let keys = s3.list(&format!("prod/backups/{}/", today())).await;
+    for name in ["/graph.db.gz", "/manifest.json", "/vector_store/"] {
+        assert!(
+            keys.iter().any(|k| k.contains(name)),
+            "no {name} in {keys:?}"
+        );
     }
 
     let verified = ok(
@@ -542,6 +603,57 @@ async fn backups_round_trip_through_a_real_s3_server() {
     );
     assert_eq!(results(&restored), before);
 
+    // The 30-day lifecycle rule: put, with a rule already there kept, and read back from S3.
+    let other = "<LifecycleConfiguration><Rule><ID>logs</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>7</Days></Expiration></Rule></LifecycleConfiguration>";
+    let put = client
+        .put(format!("{}/sociograph-backups?lifecycle", moto.endpoint))
+        .body(other)
+        .send()
+        .await
+        .expect("put lifecycle");
+    assert!(
+        put.status().is_success(),
+        "{}",
+        put.text().await.unwrap_or_default()
+    );
+    let out = ok(&["backup", "lifecycle", target], &env);
+    assert!(
+        out.contains("objects under prod/backups/ expire after 30 days") && out.contains("logs"),
+        "{out}"
+    );
+    let read = client
+        .get(format!("{}/sociograph-backups?lifecycle", moto.endpoint))
+        .send()
+        .await
+        .expect("get lifecycle")
+        .text()
+        .await
+        .expect("text");
+    let ours = read
+        .split("<Rule>")
+        .find(|r| r.contains("prod/backups/"))
+        .unwrap_or_else(|| panic!("no rule for prod/backups/ in {read}"));
+    assert!(
+        ours.contains("<Days>30</Days>") && ours.contains("Enabled"),
+        "{read}"
+    );
+    assert!(
+        read.contains("<ID>logs</ID>"),
+        "the other rule was dropped: {read}"
+    );
+    let err = refused(
+        &[
+            "backup",
+            "lifecycle",
+            &format!("file://{}", work.path().display()),
+        ],
+        &env,
+    );
+    assert!(
+        err.contains("lifecycle rules are for s3:// targets"),
+        "{err}"
+    );
+
     // A bucket that does not exist is an error that names the store, not a silent success.
     let err = refused(
         &[
@@ -557,4 +669,187 @@ async fn backups_round_trip_through_a_real_s3_server() {
         err.contains("upload of s3://no-such-bucket/x/backups/") && err.contains("NoSuchBucket"),
         "{err}"
     );
+}
+
+/// `serve` on a free port with `args` added; waits for `/health` 200.
+async fn serve(args: &[&str]) -> (ChildGuard, String) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut cmd = bin();
+    cmd.args(["serve", "--embedder", "hashing", "--listen", &listen])
+        .args(args)
+        .env("SOCIOGRAPH__SERVER__DRAIN_SECS", "0")
+        .env("SOCIOGRAPH__BACKUP__CHECK_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut guard = ChildGuard(cmd.spawn().expect("serve"));
+    let started = Instant::now();
+    loop {
+        if let Some(status) = guard.0.try_wait().expect("wait") {
+            panic!("serve {args:?} exited with {status}");
+        }
+        if reqwest::get(format!("http://{listen}/health"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return (guard, listen);
+        }
+        assert!(started.elapsed() < DEADLINE, "serve {args:?} never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The value of an unlabelled gauge in `/metrics`, once present.
+async fn gauge(listen: &str, name: &str) -> f64 {
+    let started = Instant::now();
+    loop {
+        let text = reqwest::get(format!("http://{listen}/metrics"))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        if let Some(value) = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return value;
+        }
+        assert!(started.elapsed() < DEADLINE, "{name} never appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn backup_count(root: &Path) -> usize {
+    let day = root.join("backups").join(today());
+    std::fs::read_dir(&day).map(|d| d.count()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_backs_up_on_schedule_reports_it_and_a_replica_starts_from_it() {
+    let work = tempfile::tempdir().expect("tmp");
+    let data = work.path().join("data");
+    ingest(&data, "corpus/demo");
+    let store = work.path().join("store");
+    let target = format!("file://{}", store.display());
+    let data_arg = data.to_string_lossy().into_owned();
+
+    // A single box: backs up at once (no backup yet), verifies it, reports both.
+    let (mut first, listen) = serve(&[
+        "--data-dir",
+        &data_arg,
+        "--backup-to",
+        &target,
+        "--backup-every",
+        "24h",
+    ])
+    .await;
+    let success = gauge(&listen, "sociograph_backup_last_success_timestamp_seconds").await;
+    let verified = gauge(&listen, "sociograph_backup_last_verified_timestamp_seconds").await;
+    assert!(
+        verified >= success && success > 1.7e9,
+        "{success} {verified}"
+    );
+    assert_eq!(backup_count(&store), 1);
+    assert!(store.join("backups/last-verified").is_file());
+    let search = reqwest::get(format!("http://{listen}/search?q=harbour"))
+        .await
+        .expect("search")
+        .text()
+        .await
+        .expect("text");
+    let _ = first.0.kill();
+    let _ = first.0.wait();
+
+    // A stateless replica: starts from the backup, reports the same times, and does not make
+    // a second backup (the newest is younger than 24 h).
+    let replica = work.path().join("replica");
+    let (_second, listen) = serve(&[
+        "--data-dir",
+        &replica.to_string_lossy(),
+        "--restore-from",
+        &target,
+        "--backup-to",
+        &target,
+        "--backup-every",
+        "24h",
+    ])
+    .await;
+    assert_eq!(
+        gauge(&listen, "sociograph_backup_last_success_timestamp_seconds").await,
+        success
+    );
+    assert_eq!(
+        gauge(&listen, "sociograph_backup_last_verified_timestamp_seconds").await,
+        verified
+    );
+    assert_eq!(
+        backup_count(&store),
+        1,
+        "a backup younger than 24 h was repeated"
+    );
+    let replica_search = reqwest::get(format!("http://{listen}/search?q=harbour"))
+        .await
+        .expect("search")
+        .text()
+        .await
+        .expect("text");
+    let hits = |body: &str| -> Value {
+        let v: Value = serde_json::from_str(body).expect("json");
+        v["hits"].clone()
+    };
+    assert!(
+        hits(&search).as_array().is_some_and(|h| !h.is_empty()),
+        "{search}"
+    );
+    assert_eq!(hits(&replica_search), hits(&search));
+
+    // A bad --restore-from stops the start with the reason.
+    let out = run(
+        &[
+            "serve",
+            "--embedder",
+            "hashing",
+            "--data-dir",
+            &work.path().join("third").to_string_lossy(),
+            "--restore-from",
+            &format!("file://{}", work.path().join("nothing").display()),
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no backups/latest pointer"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn retention_removes_old_days_but_never_the_latest() {
+    let work = tempfile::tempdir().expect("tmp");
+    let data = work.path().join("data");
+    ingest(&data, "testdata/good");
+    let store = work.path().join("store");
+    let old = store.join("backups/2020-01-01/20200101T000000Z");
+    std::fs::create_dir_all(&old).expect("mkdir");
+    std::fs::write(old.join("manifest.json"), "{}").expect("write");
+    let out = ok(
+        &[
+            "backup",
+            "--data-dir",
+            &data.to_string_lossy(),
+            "--to",
+            &format!("file://{}", store.display()),
+            "--retention-days",
+            "30",
+        ],
+        &[],
+    );
+    assert!(
+        out.contains("removed backups older than 30 days: 2020-01-01"),
+        "{out}"
+    );
+    assert!(!old.exists());
+    assert_eq!(backup_count(&store), 1);
 }
