@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 
-use crate::proc::{Served, build_release, run_bounded};
+use crate::proc::{Served, build_release, ingest_demo, run_bounded};
 
 fn step(what: &str) {
     eprintln!("xtask: e2e: == {what}");
@@ -54,18 +54,11 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     let model_dir = root.join("models/all-MiniLM-L6-v2");
 
     step("ingest corpus/demo");
-    let mut ingest = isolated(&bin, work.path());
-    ingest
-        .arg("ingest")
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--embedder", "local", "--model-dir"])
-        .arg(&model_dir)
-        .arg(root.join("corpus/demo"));
-    run_bounded(
-        &mut ingest,
-        Duration::from_secs(900),
-        Some(&work.path().join("ingest.log")),
+    ingest_demo(
+        isolated(&bin, work.path()),
+        root,
+        &data,
+        &work.path().join("ingest.log"),
     )?;
 
     step("serve");

@@ -113,6 +113,23 @@ pub(crate) fn run_bounded(
     Ok(())
 }
 
+/// `cmd` (a `sociograph` command) ingests `corpus/demo` into `data` with the local model,
+/// bounded in time, its output in `log`.
+pub(crate) fn ingest_demo(
+    mut cmd: Command,
+    root: &Path,
+    data: &Path,
+    log: &Path,
+) -> anyhow::Result<()> {
+    cmd.arg("ingest")
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--embedder", "local", "--model-dir"])
+        .arg(root.join("models/all-MiniLM-L6-v2"))
+        .arg(root.join("corpus/demo"));
+    run_bounded(&mut cmd, Duration::from_secs(900), Some(log))
+}
+
 /// The last lines of a log file, for error messages.
 pub(crate) fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 
 use crate::proc::{
-    ChildGuard, Served, build_release, free_port, log_tail, run_bounded, sociograph,
+    ChildGuard, Served, build_release, free_port, ingest_demo, log_tail, sociograph,
 };
 
 /// Scrape and rule evaluation interval of local runs (the real files say 15s).
@@ -106,18 +106,11 @@ impl Stack {
 
         step("ingest corpus/demo");
         let first = dir.join("data-0");
-        let mut ingest = sociograph(&bin, &dir);
-        ingest
-            .arg("ingest")
-            .arg("--data-dir")
-            .arg(&first)
-            .args(["--embedder", "local", "--model-dir"])
-            .arg(&model_dir)
-            .arg(root.join("corpus/demo"));
-        run_bounded(
-            &mut ingest,
-            Duration::from_secs(900),
-            Some(&dir.join("ingest.log")),
+        ingest_demo(
+            sociograph(&bin, &dir),
+            root,
+            &first,
+            &dir.join("ingest.log"),
         )?;
 
         for (i, _) in colors.iter().enumerate().skip(1) {
