@@ -37,8 +37,32 @@ pub async fn backup(data_dir: &Path, to: &Location, source_version: &str) -> Res
     let started = Instant::now();
     let now = Utc::now();
     let key = format!("backups/{}/{}", now.date(), now.stamp());
+    let (manifest, uploaded_bytes) =
+        upload_snapshot(data_dir, to, &key, now, source_version).await?;
+    // Last: the pointer makes it the latest.
+    to.store
+        .put(&to.path(LATEST), PutPayload::from(key.clone().into_bytes()))
+        .await?;
+    tracing::info!(key, uploaded_bytes, "backup complete");
+    Ok(BackupReport {
+        key,
+        manifest,
+        uploaded_bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Snapshot `data_dir` and store it under `key`: every file compressed, then the manifest,
+/// which is what makes `key` a complete snapshot. Returns the manifest and the bytes uploaded.
+pub(crate) async fn upload_snapshot(
+    data_dir: &Path,
+    to: &Location,
+    key: &str,
+    now: Utc,
+    source_version: &str,
+) -> Result<(Manifest, u64)> {
     let staging = tempfile::Builder::new()
-        .prefix("sociograph-backup-")
+        .prefix("sociograph-snapshot-")
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let snap_dir = staging.path().join("snapshot");
@@ -77,23 +101,13 @@ pub async fn backup(data_dir: &Path, to: &Location, source_version: &str) -> Res
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::Invalid(format!("cannot encode the manifest: {e}")))?;
     uploaded_bytes += json.len() as u64;
-    // Last: the manifest makes the backup; the pointer makes it the latest.
     to.store
         .put(
             &to.path(&format!("{key}/{MANIFEST}")),
             PutPayload::from(json),
         )
         .await?;
-    to.store
-        .put(&to.path(LATEST), PutPayload::from(key.clone().into_bytes()))
-        .await?;
-    tracing::info!(key, uploaded_bytes, "backup complete");
-    Ok(BackupReport {
-        key,
-        manifest,
-        uploaded_bytes,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok((manifest, uploaded_bytes))
 }
 
 /// A writer that hashes and counts what passes through it.

@@ -11,12 +11,19 @@
 //! checksum, runs `PRAGMA integrity_check`, compares the database with the manifest, opens it as
 //! a store and runs a smoke query, and only then swaps it into place. A refusal names the file
 //! and the reason; the existing data is not touched.
+//!
+//! The same format carries the scale-out topology: [`snapshots`] (the worker publishes, API
+//! replicas follow), [`queue`] (jobs from API tasks to the worker) and [`lease`] (exactly one
+//! writer).
 
 mod backup;
+pub mod lease;
 mod lifecycle;
 mod location;
 mod manifest;
+pub mod queue;
 mod restore;
+pub mod snapshots;
 mod status;
 mod time;
 

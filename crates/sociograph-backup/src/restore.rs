@@ -92,7 +92,11 @@ async fn resolve(from: &Location, selector: &Selector) -> Result<String> {
 
 /// Download backup `key` into `dest` and check it fully: checksums, integrity, the manifest's
 /// figures, then open it as a store (rebuilding the index if left out) and run a smoke query.
-async fn fetch_and_check(from: &Location, key: &str, dest: &Path) -> Result<VerifyReport> {
+pub(crate) async fn fetch_and_check(
+    from: &Location,
+    key: &str,
+    dest: &Path,
+) -> Result<VerifyReport> {
     let started = Instant::now();
     let manifest_key = format!("{key}/{MANIFEST}");
     let raw = match from.store.get(&from.path(&manifest_key)).await {

@@ -25,9 +25,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::jobs;
+use crate::replica::{self, ReplicaSource};
 use crate::routes::router;
 use crate::settings::ServerSettings;
-use crate::state::{AppState, Readiness, Services};
+use crate::state::{AppState, Readiness, Services, Writes};
 
 /// Builds the extractor once the store exists, handing it the store-backed LLM response cache.
 pub type ExtractorFactory = Box<dyn FnOnce(Arc<dyn ResponseCache>) -> Arc<dyn Extractor> + Send>;
@@ -120,16 +121,36 @@ impl Backend {
 /// Opens the data directory and models; runs on a blocking thread. Errors are one line.
 pub type Loader = Box<dyn FnOnce() -> Result<Backend, String> + Send>;
 
+/// Where the served data comes from.
+enum Source {
+    /// This process's own data directory, written by its own ingest worker.
+    Local(Loader),
+    /// The worker's published snapshots (`serve --role api`).
+    Replica(ReplicaSource),
+}
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     port: u16,
-    loader: Loader,
+    source: Source,
 }
 
 impl Application {
     /// Bind the listener (`settings.listen`, port 0 for any free port).
     pub async fn build(settings: ServerSettings, loader: Loader) -> std::io::Result<Self> {
+        Self::bind(settings, Source::Local(loader)).await
+    }
+
+    /// An API replica: serves the published snapshots and queues writes for the worker.
+    pub async fn build_replica(
+        settings: ServerSettings,
+        source: ReplicaSource,
+    ) -> std::io::Result<Self> {
+        Self::bind(settings, Source::Replica(source)).await
+    }
+
+    async fn bind(settings: ServerSettings, source: Source) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&settings.listen).await.map_err(|e| {
             std::io::Error::new(
                 e.kind(),
@@ -141,7 +162,7 @@ impl Application {
             listener,
             state: AppState::new(settings),
             port,
-            loader,
+            source,
         })
     }
 
@@ -166,7 +187,7 @@ impl Application {
         let Application {
             listener,
             state,
-            loader,
+            source,
             ..
         } = self;
         let (close_tx, mut close_rx) = watch::channel(false);
@@ -186,35 +207,48 @@ impl Application {
 
         // Load in the background; health says "starting" meanwhile.
         let load_state = state.clone();
-        let loading = tokio::spawn(async move {
-            let backend = tokio::task::spawn_blocking(loader)
-                .await
-                .map_err(|e| format!("startup task failed: {e}"))??;
-            let (queue, worker) = jobs::start(backend.pipeline.clone(), worker_stop_rx);
-            let pipeline = backend.pipeline.clone();
-            let resume_queue = queue.clone();
-            match tokio::task::spawn_blocking(move || jobs::resume(&pipeline, &resume_queue)).await
-            {
-                Ok(Ok(n)) if n > 0 => tracing::info!(jobs = n, "resumed unfinished ingest jobs"),
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "could not resume unfinished jobs"),
-                Err(e) => tracing::error!(error = %e, "resume task failed"),
-            }
-            sociograph_core::ingest::publish_corpus(&backend.store);
-            let counts = backend.store.counts().ok();
-            load_state.install(Services {
-                store: backend.store,
-                pipeline: backend.pipeline,
-                retriever: backend.retriever,
-                answerer: backend.answerer,
-                graph: backend.graph,
-                jobs: queue,
-                embedder: backend.embedder,
-                extractor: backend.extractor,
-            });
-            tracing::info!(?counts, "ready");
-            Ok::<_, String>(worker)
-        });
+        let loading = match source {
+            Source::Replica(source) => tokio::spawn(async move {
+                Ok::<_, String>(tokio::spawn(replica::follow(
+                    load_state,
+                    source,
+                    worker_stop_rx,
+                )))
+            }),
+            Source::Local(loader) => tokio::spawn(async move {
+                let backend = tokio::task::spawn_blocking(loader)
+                    .await
+                    .map_err(|e| format!("startup task failed: {e}"))??;
+                let (queue, worker) = jobs::start(backend.pipeline.clone(), worker_stop_rx);
+                let pipeline = backend.pipeline.clone();
+                let resume_queue = queue.clone();
+                match tokio::task::spawn_blocking(move || jobs::resume(&pipeline, &resume_queue))
+                    .await
+                {
+                    Ok(Ok(n)) if n > 0 => {
+                        tracing::info!(jobs = n, "resumed unfinished ingest jobs")
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "could not resume unfinished jobs"),
+                    Err(e) => tracing::error!(error = %e, "resume task failed"),
+                }
+                sociograph_core::ingest::publish_corpus(&backend.store);
+                let counts = backend.store.counts().ok();
+                load_state.install(Services {
+                    store: backend.store,
+                    pipeline: backend.pipeline,
+                    retriever: backend.retriever,
+                    answerer: backend.answerer,
+                    graph: backend.graph,
+                    jobs: Writes::Local(queue),
+                    embedder: backend.embedder,
+                    extractor: backend.extractor,
+                    snapshot: None,
+                });
+                tracing::info!(?counts, "ready");
+                Ok::<_, String>(worker)
+            }),
+        };
 
         tokio::pin!(stop);
         let mut loading = Some(loading);
@@ -284,7 +318,8 @@ impl Application {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for Ctrl-C");

@@ -148,7 +148,7 @@ async fn run_job(pipeline: &Arc<Pipeline>, job: Job) {
 
 /// What a job's reader may see: input problems verbatim; backend failures without paths, SQL
 /// or provider replies (those go to the log).
-fn public_reason(e: &CoreError) -> String {
+pub fn public_reason(e: &CoreError) -> String {
     match e {
         CoreError::Model(m) => crate::error::model_failure_message(m),
         CoreError::Store(_) | CoreError::Internal(_) => {

@@ -16,8 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorBody};
 use crate::jobs::Job;
-use crate::state::{AppState, Readiness};
+use crate::state::{AppState, Readiness, Writes};
 use crate::{auth, graph, limits, observe, openapi, qa, ui};
+use sociograph_backup::queue;
 
 /// The response header naming the color that answered.
 pub const COLOR_HEADER: &str = "x-sociograph-color";
@@ -140,7 +141,8 @@ pub struct Health {
     status: &'static str,
     version: String,
     color: String,
-    /// The `graph.db` write generation being served.
+    /// The published snapshot version being served (API replicas), or the `graph.db` write
+    /// generation when this process owns its data directory.
     snapshot: Option<u64>,
 }
 
@@ -149,7 +151,10 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> Response {
     let readiness = state.readiness();
-    let snapshot = state.services_if_loaded().map(|s| s.store.generation());
+    let snapshot = state.services_if_loaded().map(|s| match &s.snapshot {
+        Some(current) => current.version,
+        None => s.store.generation(),
+    });
     let body = Health {
         status: readiness.as_str(),
         version: state.settings.version.clone(),
@@ -415,35 +420,55 @@ pub async fn upload_documents(
     .await?;
 
     let store = services.store.clone();
-    let queue = services.jobs.clone();
-    let accepted = blocking(move || {
-        let mut accepted = Vec::with_capacity(prepared.len());
-        for (prepared, bytes) in prepared {
-            let document_id = prepared.id.to_string();
-            if store.document(&document_id)?.is_some() {
-                let job_id = store.job_for_document(&document_id)?.map(|j| j.id);
-                accepted.push(Accepted { document_id, job_id, filename: prepared.filename, duplicate: true });
-                continue;
+    let accepted = match services.jobs.clone() {
+        Writes::Local(queue) => blocking(move || {
+            let mut accepted = Vec::with_capacity(prepared.len());
+            for (prepared, bytes) in prepared {
+                let document_id = prepared.id.to_string();
+                if store.document(&document_id)?.is_some() {
+                    let job_id = store.job_for_document(&document_id)?.map(|j| j.id);
+                    accepted.push(Accepted { document_id, job_id, filename: prepared.filename, duplicate: true });
+                    continue;
+                }
+                if let Some(job) = store.job_for_document(&document_id)?
+                    && matches!(job.status, JobStatus::Queued | JobStatus::Running)
+                {
+                    accepted.push(Accepted { document_id, job_id: Some(job.id), filename: prepared.filename, duplicate: true });
+                    continue;
+                }
+                store.save_upload(&prepared.content_hash, &bytes)?;
+                let job_id = new_job_id();
+                store.create_job(&job_id, &prepared.filename, &prepared.content_hash, &document_id)?;
+                let filename = prepared.filename.clone();
+                if !queue.enqueue(Job { id: job_id.clone(), prepared }) {
+                    store.update_job(&job_id, JobStatus::Queued, "queued", 0.0, None)?;
+                    return Err(ApiError::NotReady("the ingest worker is stopping; the file is kept and will be ingested after restart".into()));
+                }
+                accepted.push(Accepted { document_id, job_id: Some(job_id), filename, duplicate: false });
             }
-            if let Some(job) = store.job_for_document(&document_id)?
-                && matches!(job.status, JobStatus::Queued | JobStatus::Running)
-            {
-                accepted.push(Accepted { document_id, job_id: Some(job.id), filename: prepared.filename, duplicate: true });
-                continue;
+            Ok(accepted)
+        })
+        .await?,
+        Writes::Remote(location) => {
+            let mut accepted = Vec::with_capacity(prepared.len());
+            for (prepared, bytes) in prepared {
+                let document_id = prepared.id.to_string();
+                let known = {
+                    let (store, id) = (store.clone(), document_id.clone());
+                    blocking(move || Ok(store.document(&id)?.is_some())).await?
+                };
+                if known {
+                    accepted.push(Accepted { document_id, job_id: None, filename: prepared.filename, duplicate: true });
+                    continue;
+                }
+                let job_id = new_job_id();
+                let job = queue::RemoteJob::new(&job_id, queue::JobKind::Ingest, &prepared.filename, &prepared.content_hash, &document_id);
+                queue::submit(&location, &job, Some(bytes)).await.map_err(queue_error)?;
+                accepted.push(Accepted { document_id, job_id: Some(job_id), filename: prepared.filename, duplicate: false });
             }
-            store.save_upload(&prepared.content_hash, &bytes)?;
-            let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
-            store.create_job(&job_id, &prepared.filename, &prepared.content_hash, &document_id)?;
-            let filename = prepared.filename.clone();
-            if !queue.enqueue(Job { id: job_id.clone(), prepared }) {
-                store.update_job(&job_id, JobStatus::Queued, "queued", 0.0, None)?;
-                return Err(ApiError::NotReady("the ingest worker is stopping; the file is kept and will be ingested after restart".into()));
-            }
-            accepted.push(Accepted { document_id, job_id: Some(job_id), filename, duplicate: false });
+            accepted
         }
-        Ok(accepted)
-    })
-    .await?;
+    };
 
     let status = if accepted.iter().all(|a| a.duplicate) {
         StatusCode::OK
@@ -516,20 +541,45 @@ pub async fn get_document(
 #[derive(Serialize, ToSchema)]
 pub struct Deleted {
     deleted: String,
+    /// On an API replica: the delete job that removes it from the next snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_id: Option<String>,
 }
 
 /// Delete a document with its chunks, vectors, mentions, and the entities and relations that
-/// no other document supports.
+/// no other document supports. On an API replica (`serve --role api`) the delete is queued
+/// for the worker (202 with its job); it is gone once a snapshot with the job's effect is served.
 #[utoipa::path(delete, path = "/api/documents/{id}", tag = "documents",
     params(("id" = String, Path, description = "document id")),
-    responses((status = 200, body = Deleted), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Deleted), (status = 202, body = Deleted, description = "queued for the worker (API replicas)"),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn delete_document(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Deleted>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = DocumentId::parse(&id)?;
-    let store = state.services()?.store.clone();
+    let services = state.services()?;
+    let store = services.store.clone();
+    if let Writes::Remote(location) = services.jobs.clone() {
+        let known = {
+            let (store, id) = (store.clone(), id.to_string());
+            blocking(move || Ok(store.document(&id)?.is_some())).await?
+        };
+        if !known {
+            return Err(ApiError::NotFound(format!("no document {id}")));
+        }
+        let job_id = new_job_id();
+        let job = queue::RemoteJob::new(&job_id, queue::JobKind::Delete, "", "", id.as_str());
+        queue::submit(&location, &job, None)
+            .await
+            .map_err(queue_error)?;
+        let body = Deleted {
+            deleted: id.to_string(),
+            job_id: Some(job_id),
+        };
+        return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+    }
     blocking(move || {
         if let Some(job) = store.job_for_document(id.as_str())?
             && matches!(job.status, JobStatus::Queued | JobStatus::Running)
@@ -543,7 +593,9 @@ pub async fn delete_document(
             sociograph_core::ingest::publish_corpus(&store);
             Ok(Json(Deleted {
                 deleted: id.to_string(),
-            }))
+                job_id: None,
+            })
+            .into_response())
         } else {
             Err(ApiError::NotFound(format!("no document {id}")))
         }
@@ -551,25 +603,46 @@ pub async fn delete_document(
     .await
 }
 
-/// Progress of an ingest job.
+/// Progress of an ingest (or, on API replicas, delete) job. On a replica the job lives in the
+/// shared queue, so every replica answers the same; `snapshot` is the version carrying its
+/// effect once done.
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "documents",
     params(("id" = String, Path, description = "job id")),
     responses((status = 200, body = JobRecord), (status = 404, body = ErrorBody)))]
 pub async fn get_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<JobRecord>, ApiError> {
+) -> Result<Response, ApiError> {
     if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(ApiError::BadRequest(format!("{id:?} is not a job id")));
     }
-    let store = state.services()?.store.clone();
+    let services = state.services()?;
+    if let Writes::Remote(location) = &services.jobs {
+        return match queue::job(location, &id).await.map_err(queue_error)? {
+            Some(job) => Ok(Json(job).into_response()),
+            None => Err(ApiError::NotFound(format!("no job {id}"))),
+        };
+    }
+    let store = services.store.clone();
     blocking(move || {
         store
             .job(&id)?
-            .map(Json)
+            .map(|job| Json(job).into_response())
             .ok_or_else(|| ApiError::NotFound(format!("no job {id}")))
     })
     .await
+}
+
+fn new_job_id() -> String {
+    format!("job_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// The shared queue could not be reached: nothing was accepted, the client may retry.
+fn queue_error(e: sociograph_backup::Error) -> ApiError {
+    tracing::error!(error = %e, "job queue unavailable");
+    ApiError::NotReady(format!(
+        "the job queue is unavailable ({e}); nothing was accepted, try again"
+    ))
 }
 
 // ------------------------------------------------------------------ graph

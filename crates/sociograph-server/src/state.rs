@@ -1,7 +1,7 @@
 //! Shared state: settings, readiness, and the services loaded at startup.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, RwLock};
 
 use sociograph_core::answer::Answerer;
 use sociograph_core::graph::GraphCache;
@@ -11,6 +11,9 @@ use sociograph_store::Store;
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
+use sociograph_backup::Location;
+use sociograph_backup::snapshots::Current;
+
 use crate::jobs::JobQueue;
 use crate::limits::RateLimiter;
 use crate::settings::ServerSettings;
@@ -41,14 +44,26 @@ pub struct Services {
     pub retriever: Arc<Retriever>,
     pub answerer: Arc<Answerer>,
     pub graph: Arc<GraphCache>,
-    pub jobs: JobQueue,
+    pub jobs: Writes,
     pub embedder: String,
     pub extractor: String,
+    /// The published snapshot being served (API replicas); `None` when this process owns its
+    /// data directory.
+    pub snapshot: Option<Current>,
+}
+
+/// Where uploads and deletes go.
+#[derive(Clone)]
+pub enum Writes {
+    /// This process is the writer: its own ingest worker.
+    Local(JobQueue),
+    /// An API replica: jobs go to the shared queue in object storage, for the worker.
+    Remote(Location),
 }
 
 pub struct Inner {
     pub settings: ServerSettings,
-    services: OnceLock<Services>,
+    services: RwLock<Option<Arc<Services>>>,
     readiness: AtomicU8,
     pub in_flight: Arc<Semaphore>,
     pub rate_limiter: RateLimiter,
@@ -71,7 +86,7 @@ impl AppState {
         let rate_limiter = RateLimiter::new(settings.rate_limit.clone());
         AppState(Arc::new(Inner {
             settings,
-            services: OnceLock::new(),
+            services: RwLock::new(None),
             readiness: AtomicU8::new(Readiness::Starting as u8),
             in_flight,
             rate_limiter,
@@ -91,19 +106,22 @@ impl AppState {
         sociograph_telemetry::record::ready(r == Readiness::Ready);
     }
 
-    /// Install the loaded services (once) and report ready.
-    pub fn install(&self, services: Services) {
-        if self.services.set(services).is_err() {
-            tracing::warn!("services installed twice; keeping the first");
-        }
+    /// Install the loaded services and report ready; returns the ones replaced (a newer
+    /// snapshot swapped in: requests already holding the old ones finish on them).
+    pub fn install(&self, services: Services) -> Option<Arc<Services>> {
+        let old = self
+            .services
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(Arc::new(services));
         if self.readiness() == Readiness::Starting {
             self.set_readiness(Readiness::Ready);
         }
+        old
     }
 
-    pub fn services(&self) -> Result<&Services, ApiError> {
-        self.services
-            .get()
+    pub fn services(&self) -> Result<Arc<Services>, ApiError> {
+        self.services_if_loaded()
             .ok_or_else(|| ApiError::NotReady("the service is starting; try again shortly".into()))
     }
 
@@ -115,7 +133,10 @@ impl AppState {
             .saturating_sub(self.in_flight.available_permits())
     }
 
-    pub fn services_if_loaded(&self) -> Option<&Services> {
-        self.services.get()
+    pub fn services_if_loaded(&self) -> Option<Arc<Services>> {
+        self.services
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

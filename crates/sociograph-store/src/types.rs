@@ -1,6 +1,6 @@
 //! Plain data exchanged with the store.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything one document contributes, written in one transaction by [`crate::Store::insert_document`].
 #[derive(Debug, Clone)]
@@ -151,7 +151,7 @@ pub struct Counts {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     Queued,
@@ -182,7 +182,7 @@ impl JobStatus {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobRecord {
     pub id: String,
     pub status: JobStatus,

@@ -43,6 +43,14 @@ pub const GPU_MEMORY_USED: &str = "sociograph_gpu_memory_used_bytes";
 pub const BACKUP_LAST_SUCCESS: &str = "sociograph_backup_last_success_timestamp_seconds";
 pub const BACKUP_LAST_VERIFIED: &str = "sociograph_backup_last_verified_timestamp_seconds";
 
+// ---- scale-out snapshots
+/// The published snapshot version an API replica serves (or the worker last published).
+pub const SNAPSHOT_VERSION: &str = "sociograph_snapshot_version";
+/// Seconds since that snapshot was published (refreshed at every poll).
+pub const SNAPSHOT_AGE: &str = "sociograph_snapshot_age_seconds";
+/// `outcome` = swapped, failed: snapshot downloads by a replica; published, failed: by the worker.
+pub const SNAPSHOT_UPDATES: &str = "sociograph_snapshot_updates_total";
+
 // ---- the process
 /// `version`, `revision`, `color`; always 1.
 pub const BUILD_INFO: &str = "sociograph_build_info";

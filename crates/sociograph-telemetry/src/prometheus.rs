@@ -86,6 +86,16 @@ fn describe() {
         BACKUP_LAST_VERIFIED,
         "Unix time of the last verified backup"
     );
+    describe_gauge!(SNAPSHOT_VERSION, "Published snapshot version being served");
+    describe_gauge!(
+        SNAPSHOT_AGE,
+        Unit::Seconds,
+        "Seconds since the served snapshot was published"
+    );
+    describe_counter!(
+        SNAPSHOT_UPDATES,
+        "Snapshot downloads (replicas) and publishes (worker), by outcome"
+    );
     describe_gauge!(
         BUILD_INFO,
         "Always 1; labels carry version, revision and color"

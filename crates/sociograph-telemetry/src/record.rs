@@ -75,6 +75,20 @@ pub fn backup_verified(unix_seconds: f64) {
     gauge!(BACKUP_LAST_VERIFIED).set(unix_seconds);
 }
 
+/// The snapshot served (or published) and how old it is now.
+pub fn snapshot(version: u64, created_at_unix: u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    gauge!(SNAPSHOT_VERSION).set(version as f64);
+    gauge!(SNAPSHOT_AGE).set((now - created_at_unix as f64).max(0.0));
+}
+
+/// `outcome`: swapped or failed (replica), published or failed (worker).
+pub fn snapshot_update(outcome: &'static str) {
+    counter!(SNAPSHOT_UPDATES, "outcome" => outcome).increment(1);
+}
+
 pub fn build_info(version: &str, revision: &str, color: &str) {
     gauge!(BUILD_INFO,
         "version" => version.to_owned(), "revision" => revision.to_owned(), "color" => color.to_owned())

@@ -97,14 +97,38 @@ fn rerank(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Resu
     }))
 }
 
-/// Open everything a command needs. Blocking; call from a blocking thread.
-pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Result<Backend> {
+/// What stays loaded across data directories: the LLM client and the embedder.
+pub struct Shared {
+    llm: Option<ChatClient>,
+    embedder: Arc<dyn Embedder>,
+}
+
+/// Load the LLM client and the embedder. Blocking.
+pub fn shared(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Result<Shared> {
     // One client, so extraction, embeddings and answers share one concurrency limit.
     let llm = match settings.llm.base_url {
         Some(_) => Some(chat_client(settings)?),
         None => None,
     };
     let embedder = embedder(settings, llm.as_ref(), runtime)?;
+    Ok(Shared { llm, embedder })
+}
+
+/// Open everything a command needs. Blocking; call from a blocking thread.
+pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Result<Backend> {
+    let shared = shared(settings, runtime)?;
+    open_dir(settings, runtime, &shared, &settings.data_dir)
+}
+
+/// Open the data directory `dir` with already loaded models. Blocking.
+pub fn open_dir(
+    settings: &Settings,
+    runtime: &tokio::runtime::Handle,
+    shared: &Shared,
+    dir: &std::path::Path,
+) -> anyhow::Result<Backend> {
+    let llm = shared.llm.clone();
+    let embedder = shared.embedder.clone();
     let extractor: ExtractorFactory = match settings.extractor.kind {
         ExtractorKind::Offline => Box::new(|_| Arc::new(OfflineExtractor)),
         ExtractorKind::Llm => {
@@ -128,16 +152,6 @@ pub fn open(settings: &Settings, runtime: &tokio::runtime::Handle) -> anyhow::Re
         overlap_chars: settings.ingest.chunk_overlap_chars,
         min_chars: settings.ingest.chunk_min_chars,
     };
-    Backend::open(
-        &settings.data_dir,
-        models,
-        chunking,
-        settings.server.max_upload_bytes,
-    )
-    .with_context(|| {
-        format!(
-            "cannot open the data directory {}",
-            settings.data_dir.display()
-        )
-    })
+    Backend::open(dir, models, chunking, settings.server.max_upload_bytes)
+        .with_context(|| format!("cannot open the data directory {}", dir.display()))
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use sociograph_llm::EmbedderKind;
 
-use crate::config::{ExtractorKind, GeneratorKind, LogFormat};
+use crate::config::{ExtractorKind, GeneratorKind, LogFormat, Role};
 
 /// SocioGraph turns documents about people and power into a knowledge graph plus a hybrid
 /// search index, and serves them over HTTP.
@@ -63,6 +63,16 @@ pub enum Command {
     /// restored one put in its place. A bad backup is refused, naming the file and the reason,
     /// and nothing is changed. The directory must not be in use by a running server.
     Restore(RestoreArgs),
+    /// The single writer of the scale-out topology: ingest and delete jobs from the shared
+    /// store, published as snapshots for the API replicas.
+    ///
+    /// Takes the writer lease in --store-url (waiting while another worker holds it), restores
+    /// the current snapshot into the data directory, then repeatedly takes a batch of queued
+    /// jobs, applies them, publishes a new snapshot (files, manifest, then the
+    /// snapshots/current pointer) and marks the jobs done. It stops writing the moment its
+    /// lease is lost; on SIGTERM it finishes the document in hand, publishes and releases the
+    /// lease so a waiting worker takes over at once.
+    Worker(WorkerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +226,14 @@ pub struct ServeArgs {
     #[arg(long, env = "SOCIOGRAPH_RESTORE_FROM", value_name = "URL")]
     pub restore_from: Option<String>,
 
+    /// all: this process owns its data directory (a single box). api: a stateless replica
+    /// serving the worker's snapshots from --store-url, queueing uploads and deletes there.
+    #[arg(long, env = "SOCIOGRAPH_ROLE", value_enum)]
+    pub role: Option<Role>,
+
+    #[command(flatten)]
+    pub scale: ScaleArgs,
+
     /// Comma-separated API keys required on mutating routes (never printed). None = open.
     #[arg(
         long,
@@ -225,6 +243,33 @@ pub struct ServeArgs {
         value_name = "KEYS"
     )]
     pub api_keys: Vec<String>,
+}
+
+/// The shared store of the scale-out topology.
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// Shared store for snapshots, jobs and the writer lease: s3://bucket/prefix (S3 settings
+    /// from the AWS environment; AWS_ENDPOINT_URL for S3-compatible servers).
+    #[arg(long, env = "SOCIOGRAPH_STORE_URL", value_name = "URL")]
+    pub store_url: Option<String>,
+
+    /// Seconds between looks for newer snapshots (replicas) or new jobs (worker) [default: 2]
+    #[arg(long, env = "SOCIOGRAPH_POLL_SECS", value_name = "SECONDS")]
+    pub poll_secs: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub scale: ScaleArgs,
+
+    /// Writer lease time to live in seconds; a dead worker is replaced after at most this
+    /// long [default: 30]
+    #[arg(long, env = "SOCIOGRAPH_LEASE_SECS", value_name = "SECONDS")]
+    pub lease_secs: Option<f64>,
 }
 
 #[derive(Debug, Args)]

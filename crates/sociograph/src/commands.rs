@@ -10,15 +10,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::SecretString;
 use sociograph_core::answer::{Answer, AnswerMode, AskEvent, AskRequest};
 use sociograph_core::types::{Language, Mode, Query, TopK};
-use sociograph_server::{Application, RateLimitSettings, ServerSettings};
+use sociograph_server::{Application, RateLimitSettings, ReplicaSource, ServerSettings};
 use sociograph_store::DataDirLock;
 
 use crate::backend;
 use crate::cli::{
-    AskArgs, BackupAction, BackupArgs, Cli, Command, DataArgs, IngestArgs, RestoreArgs, SearchArgs,
-    ServeArgs,
+    AskArgs, BackupAction, BackupArgs, Cli, Command, DataArgs, IngestArgs, RestoreArgs, ScaleArgs,
+    SearchArgs, ServeArgs,
 };
-use crate::config::{OPENROUTER_BASE_URL, Settings};
+use crate::config::{OPENROUTER_BASE_URL, Role, Settings};
 use crate::logging;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -64,6 +64,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             ("warn", Command::Restore(args))
         }
+        Command::Worker(args) => {
+            apply_data_args(&mut settings, &args.data);
+            apply_scale_args(&mut settings, &args.scale);
+            if let Some(secs) = args.lease_secs {
+                settings.scale.lease_secs = secs;
+            }
+            ("info", Command::Worker(args))
+        }
     };
     settings.validate()?;
     let mut telemetry = logging::init(&settings, level)?;
@@ -75,6 +83,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Ask(args) => ask(settings, args).await.map(|()| ExitCode::SUCCESS),
             Command::Backup(args) => backup(settings, args).await.map(|()| ExitCode::SUCCESS),
             Command::Restore(args) => restore(settings, args).await.map(|()| ExitCode::SUCCESS),
+            Command::Worker(_) => crate::worker::run(settings)
+                .await
+                .map(|()| ExitCode::SUCCESS),
         }
     });
     // Export the last spans while the runtime still runs.
@@ -116,7 +127,20 @@ fn apply_data_args(settings: &mut Settings, args: &DataArgs) {
     }
 }
 
+fn apply_scale_args(settings: &mut Settings, args: &ScaleArgs) {
+    if let Some(url) = &args.store_url {
+        settings.scale.store_url = Some(url.clone());
+    }
+    if let Some(secs) = args.poll_secs {
+        settings.scale.poll_secs = secs;
+    }
+}
+
 fn apply_serve_args(settings: &mut Settings, args: &ServeArgs) {
+    apply_scale_args(settings, &args.scale);
+    if let Some(role) = args.role {
+        settings.scale.role = role;
+    }
     if let Some(listen) = &args.listen {
         settings.server.listen = listen.clone();
     }
@@ -149,6 +173,9 @@ fn lock(settings: &Settings) -> anyhow::Result<DataDirLock> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    if settings.scale.role == Role::Api {
+        return serve_replica(settings).await;
+    }
     if let Some(from) = &settings.backup.restore_from {
         if settings.data_dir.join("graph.db").exists() {
             tracing::info!(
@@ -178,7 +205,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             Duration::from_secs_f64(settings.backup.check_secs),
         ));
     }
-    let server_settings = ServerSettings {
+    let server_settings = server_settings(&settings)?;
+    let runtime = tokio::runtime::Handle::current();
+    let data_dir = settings.data_dir.clone();
+    let app = Application::build(
+        server_settings,
+        Box::new(move || backend::open(&settings, &runtime).map_err(|e| format!("{e:#}"))),
+    )
+    .await?;
+    tracing::info!(port = app.port(), data_dir = %data_dir.display(), "listening; loading data");
+    app.run_until_stopped().await.map_err(anyhow::Error::msg)
+}
+
+/// The HTTP server's settings from the process settings (and the metrics recorder).
+fn server_settings(settings: &Settings) -> anyhow::Result<ServerSettings> {
+    Ok(ServerSettings {
         listen: settings.server.listen.clone(),
         color: settings.server.color.clone(),
         max_upload_bytes: settings.server.max_upload_bytes,
@@ -195,15 +236,46 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         },
         version: env!("CARGO_PKG_VERSION").to_owned(),
         metrics: Some(start_metrics(&settings.server.color)?),
-    };
+    })
+}
+
+/// `serve --role api`: a stateless replica of the worker's published snapshots.
+async fn serve_replica(settings: Settings) -> anyhow::Result<()> {
+    let url = settings
+        .scale
+        .store_url
+        .clone()
+        .context("--role api needs --store-url")?;
+    let location = sociograph_backup::Location::parse(&url)?;
+    // The data directory only holds downloaded snapshots; one process per directory.
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    let _lock = lock(&settings)?;
+    let server_settings = server_settings(&settings)?;
     let runtime = tokio::runtime::Handle::current();
-    let data_dir = settings.data_dir.clone();
-    let app = Application::build(
+    let work_dir = settings.data_dir.clone();
+    let poll = Duration::from_secs_f64(settings.scale.poll_secs);
+    let settings = std::sync::Arc::new(settings);
+    let shared = {
+        let (settings, runtime) = (settings.clone(), runtime.clone());
+        tokio::task::spawn_blocking(move || backend::shared(&settings, &runtime))
+            .await
+            .context("model loading task failed")??
+    };
+    let open: sociograph_server::Opener = std::sync::Arc::new(move |dir: &Path| {
+        backend::open_dir(&settings, &runtime, &shared, dir).map_err(|e| format!("{e:#}"))
+    });
+    let app = Application::build_replica(
         server_settings,
-        Box::new(move || backend::open(&settings, &runtime).map_err(|e| format!("{e:#}"))),
+        ReplicaSource {
+            location,
+            work_dir: work_dir.clone(),
+            poll,
+            open,
+        },
     )
     .await?;
-    tracing::info!(port = app.port(), data_dir = %data_dir.display(), "listening; loading data");
+    tracing::info!(port = app.port(), store = %url, "listening as an API replica; following snapshots");
     app.run_until_stopped().await.map_err(anyhow::Error::msg)
 }
 

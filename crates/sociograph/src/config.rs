@@ -48,6 +48,51 @@ pub struct Settings {
     pub ingest: Ingest,
     pub log: Log,
     pub backup: Backup,
+    pub scale: Scale,
+}
+
+/// Which part of the scale-out topology this process plays.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// One process owns its data directory: reads, writes and ingest (a single box).
+    #[default]
+    All,
+    /// A stateless API replica: serves the worker's published snapshots and queues uploads
+    /// and deletes in the shared store for the worker.
+    Api,
+}
+
+/// The scale-out topology: API replicas and one worker sharing an object store.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scale {
+    pub role: Role,
+    /// `s3://bucket/prefix` (or any S3-compatible server through `AWS_ENDPOINT_URL`): where
+    /// snapshots, the job queue, uploaded originals and the writer lease live.
+    pub store_url: Option<String>,
+    /// How often replicas look for a newer snapshot and the worker for new jobs.
+    pub poll_secs: f64,
+    /// The writer lease's time to live; renewed every third of it. A dead worker's lease is
+    /// taken over after at most this long.
+    pub lease_secs: f64,
+    /// Jobs per published snapshot, at most.
+    pub batch: usize,
+    /// Snapshot versions kept in the store (older ones are deleted after each publish).
+    pub keep_snapshots: usize,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Scale {
+            role: Role::All,
+            store_url: None,
+            poll_secs: 2.0,
+            lease_secs: 30.0,
+            batch: 16,
+            keep_snapshots: 5,
+        }
+    }
 }
 
 /// Backups made and watched by `serve` (the `backup` command takes its target as a flag).
@@ -205,6 +250,7 @@ impl Default for Settings {
             ingest: Ingest::default(),
             log: Log::default(),
             backup: Backup::default(),
+            scale: Scale::default(),
         }
     }
 }
@@ -441,6 +487,25 @@ impl Settings {
         }
         if self.backup.every_hours > 0.0 && self.backup.to.is_none() {
             bail!("invalid setting `backup.every_hours`: set `backup.to` (or --backup-to) too");
+        }
+        if !(0.1..=3600.0).contains(&self.scale.poll_secs) {
+            bail!("invalid setting `scale.poll_secs`: must be between 0.1 and 3600");
+        }
+        if !(1.0..=3600.0).contains(&self.scale.lease_secs) {
+            bail!("invalid setting `scale.lease_secs`: must be between 1 and 3600");
+        }
+        if self.scale.batch == 0 || self.scale.keep_snapshots == 0 {
+            bail!("invalid setting `scale.batch` / `scale.keep_snapshots`: must be at least 1");
+        }
+        if self.scale.role == Role::Api && self.scale.store_url.is_none() {
+            bail!(
+                "`--role api` needs --store-url (or SOCIOGRAPH_STORE_URL): the shared store the worker publishes to"
+            );
+        }
+        if self.scale.role == Role::Api && self.backup.restore_from.is_some() {
+            bail!(
+                "`--role api` serves the worker's snapshots; --restore-from applies to `--role all` only"
+            );
         }
         if self.server.rate_limit.enabled
             && (self.server.rate_limit.per_second <= 0.0 || self.server.rate_limit.burst == 0)

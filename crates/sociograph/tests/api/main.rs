@@ -15,5 +15,7 @@ mod languages;
 mod limits;
 mod llm;
 mod llm_server;
+mod s3;
+mod scale;
 mod search;
 mod ui;
