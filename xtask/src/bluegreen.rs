@@ -69,15 +69,15 @@ struct Phase {
 
 /// What `ab` printed.
 #[derive(Default)]
-struct Ab {
-    complete: u64,
-    failed: u64,
-    non_2xx: u64,
-    p50: u64,
-    p95: u64,
-    p99: u64,
-    longest: u64,
-    rps: f64,
+pub(crate) struct Ab {
+    pub(crate) complete: u64,
+    pub(crate) failed: u64,
+    pub(crate) non_2xx: u64,
+    pub(crate) p50: u64,
+    pub(crate) p95: u64,
+    pub(crate) p99: u64,
+    pub(crate) longest: u64,
+    pub(crate) rps: f64,
 }
 
 fn parse_ab(out: &str) -> anyhow::Result<Ab> {
@@ -240,7 +240,13 @@ impl Load<'_> {
         step(&name);
         let (r0, d0) = self.haproxy.retries()?;
         let tag: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
-        let (ab, out) = start_ab(self.base, self.dir, n, c, &tag)?;
+        let (ab, out) = start_ab(
+            &format!("{}{SEARCH}", self.base),
+            self.dir,
+            &["-n", &n.to_string()],
+            c,
+            &tag,
+        )?;
         let note = during(stack)?;
         let ab = finish_ab(ab, &out)?;
         let (r1, d1) = self.haproxy.retries()?;
@@ -275,11 +281,11 @@ fn switch(root: &Path, haproxy: &Haproxy, dir: &Path, args: &[&str]) -> anyhow::
     Ok(out)
 }
 
-/// `ab -l -r -n N -c C` on the search through HAProxy, started in the background.
-fn start_ab(
-    base: &str,
+/// `ab -l -r <limit> -c C url`, started in the background (`limit`: `-n N`, or `-t SECS -n MAX`).
+pub(crate) fn start_ab(
+    url: &str,
     dir: &Path,
-    n: u32,
+    limit: &[&str],
     c: u32,
     tag: &str,
 ) -> anyhow::Result<(ChildGuard, PathBuf)> {
@@ -289,17 +295,9 @@ fn start_ab(
     // -r: keep going on a socket error, so it is counted instead of ending the run.
     let child = ChildGuard::spawn(
         Command::new("ab")
-            .args([
-                "-l",
-                "-r",
-                "-s",
-                "60",
-                "-n",
-                &n.to_string(),
-                "-c",
-                &c.to_string(),
-            ])
-            .arg(format!("{base}{SEARCH}"))
+            .args(["-l", "-r", "-s", "60", "-c", &c.to_string()])
+            .args(limit)
+            .arg(url)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out),
@@ -308,7 +306,7 @@ fn start_ab(
     Ok((child, out_path))
 }
 
-fn finish_ab(mut child: ChildGuard, out: &Path) -> anyhow::Result<Ab> {
+pub(crate) fn finish_ab(mut child: ChildGuard, out: &Path) -> anyhow::Result<Ab> {
     let status = child.wait_for(Duration::from_secs(900))?;
     let text = std::fs::read_to_string(out)?;
     ensure!(status.success(), "ab failed with {status}:\n{text}");

@@ -7,11 +7,12 @@
 //! - `e2e`   — the web UI in headless Chromium against the release binary (see `e2e.rs`).
 //! - `ops-check` — alert rules, Alertmanager config and dashboards with the real tools, and every
 //!   dashboard query against a real Prometheus scraping the real service (see `ops.rs`).
-//! - `drill` — both drills: `fire`, the latency alert's fire drill, Prometheus → Alertmanager →
+//! - `drill` — every drill: `fire`, the latency alert's fire drill, Prometheus → Alertmanager →
 //!   a Slack capture server (see `drill.rs`; `--full` with the real 5-minute windows), and
 //!   `blue-green`, swaps, rollbacks and kills under load through HAProxy (see `bluegreen.rs`),
-//!   and `backup`, a backup to moto's S3 under load, listed, verified and restored (see
-//!   `backupdrill.rs`).
+//!   `backup`, a backup to moto's S3 under load, listed, verified and restored (see
+//!   `backupdrill.rs`), and `scale-out`, a replica killed mid-download and the worker killed
+//!   mid-publish under load (see `scaledrill.rs`).
 //! - `bench` — build release, measure ingest and HTTP search, write `docs/BENCHMARKS.md`.
 
 mod backupdrill;
@@ -21,6 +22,7 @@ mod drill;
 mod e2e;
 mod ops;
 mod proc;
+mod scaledrill;
 mod stack;
 
 use std::path::{Path, PathBuf};
@@ -82,20 +84,24 @@ fn ci() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `drill` (or `drill all`) runs every drill; `drill fire [--full]`, `drill blue-green` or
-/// `drill backup` one of them.
+/// `drill` (or `drill all`) runs every drill; `drill fire [--full]`, `drill blue-green`,
+/// `drill backup` or `drill scale-out` one of them.
 fn drill(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         None | Some("all") if args.len() <= 1 => {
             drill::run(&root(), &[])?;
             bluegreen::run(&root())?;
-            backupdrill::run(&root())
+            backupdrill::run(&root())?;
+            scaledrill::run(&root())
         }
         Some("fire") => drill::run(&root(), &args[1..]),
         Some("--full") => drill::run(&root(), args),
         Some("blue-green") if args.len() == 1 => bluegreen::run(&root()),
         Some("backup") if args.len() == 1 => backupdrill::run(&root()),
-        _ => bail!("usage: cargo xtask drill [all | fire [--full] | blue-green | backup]"),
+        Some("scale-out") if args.len() == 1 => scaledrill::run(&root()),
+        _ => bail!(
+            "usage: cargo xtask drill [all | fire [--full] | blue-green | backup | scale-out]"
+        ),
     }
 }
 
@@ -109,7 +115,7 @@ fn main() -> std::process::ExitCode {
         Some("drill") => drill(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | e2e | ops-check | drill [all | fire [--full] | blue-green | backup] | bench [--quick]>"
+                "usage: cargo xtask <ci | e2e | ops-check | drill [all | fire [--full] | blue-green | backup | scale-out] | bench [--quick]>"
             );
             return std::process::ExitCode::from(2);
         }

@@ -126,7 +126,7 @@ enum Source {
     /// This process's own data directory, written by its own ingest worker.
     Local(Loader),
     /// The worker's published snapshots (`serve --role api`).
-    Replica(ReplicaSource),
+    Replica(Box<ReplicaSource>),
 }
 
 pub struct Application {
@@ -147,7 +147,7 @@ impl Application {
         settings: ServerSettings,
         source: ReplicaSource,
     ) -> std::io::Result<Self> {
-        Self::bind(settings, Source::Replica(source)).await
+        Self::bind(settings, Source::Replica(Box::new(source))).await
     }
 
     async fn bind(settings: ServerSettings, source: Source) -> std::io::Result<Self> {
@@ -211,7 +211,7 @@ impl Application {
             Source::Replica(source) => tokio::spawn(async move {
                 Ok::<_, String>(tokio::spawn(replica::follow(
                     load_state,
-                    source,
+                    *source,
                     worker_stop_rx,
                 )))
             }),

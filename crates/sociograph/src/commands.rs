@@ -662,7 +662,7 @@ async fn restore(settings: Settings, args: RestoreArgs) -> anyhow::Result<()> {
 /// with `every_hours`, back up and verify when the newest backup is older than that. The
 /// schedule lives in the target, not in this process: restarts and several processes sharing
 /// a target do not multiply backups (two may start within one check of each other).
-async fn backup_loop(
+pub(crate) async fn backup_loop(
     target: sociograph_backup::Location,
     data_dir: PathBuf,
     every_hours: f64,

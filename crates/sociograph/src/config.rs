@@ -610,6 +610,27 @@ mod tests {
     }
 
     #[test]
+    fn the_api_role_needs_a_store_and_sane_scale_settings() -> anyhow::Result<()> {
+        let s = Settings::load_from(None, env(&[("SOCIOGRAPH__SCALE__ROLE", "api")]))?;
+        let err = s.validate().expect_err("no store url").to_string();
+        assert!(err.contains("--store-url"), "{err}");
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("SOCIOGRAPH__SCALE__ROLE", "api"),
+                ("SOCIOGRAPH__SCALE__STORE_URL", "s3://b/p"),
+            ]),
+        )?;
+        s.validate()?;
+        assert_eq!(s.scale.role, Role::Api);
+        let s = Settings::load_from(None, env(&[("SOCIOGRAPH__SCALE__LEASE_SECS", "0")]))?;
+        let err = s.validate().expect_err("zero lease").to_string();
+        assert!(err.contains("scale.lease_secs"), "{err}");
+        assert!(Settings::load_from(None, env(&[("SOCIOGRAPH__SCALE__ROLE", "writer")])).is_err());
+        Ok(())
+    }
+
+    #[test]
     fn env_overrides_file_and_types_are_parsed() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let file = dir.path().join("s.toml");

@@ -8,6 +8,9 @@
 //!    by document id — both idempotent), publish one snapshot, then mark the jobs done with
 //!    that snapshot's version and take them off the queue.
 //!
+//! It also makes the topology's daily backup: a dated copy of its store under `backups/` in the
+//! same store (`[backup] every_hours`, 24 by default), restorable with `sociograph restore`.
+//!
 //! The lease is checked before every job and right before the snapshot pointer moves (which
 //! is itself a conditional write): a worker that loses it stops writing at once and exits
 //! non-zero. SIGTERM stops between jobs; what was applied is published, then the lease is
@@ -138,7 +141,7 @@ type Outcome = Result<(), String>;
 
 impl Worker {
     async fn work(self) -> anyhow::Result<()> {
-        let mut pointer = snapshots::read_current(&self.location).await?;
+        let pointer = snapshots::read_current(&self.location).await?;
         let dir = self.settings.data_dir.join("store");
         if dir.exists() {
             // Whatever is here may be ahead of what was published: start from the snapshot.
@@ -156,9 +159,33 @@ impl Worker {
             );
         }
         let backend = self.open(dir.clone()).await?;
+        // The daily backup of this topology: a dated copy of the writer's store under
+        // backups/ in the same store (the schedule lives there, so a takeover keeps it).
+        let every_hours = match self.settings.backup.every_hours {
+            h if h > 0.0 => h,
+            _ => 24.0,
+        };
+        let backups = tokio::spawn(crate::commands::backup_loop(
+            self.location.clone(),
+            dir.clone(),
+            every_hours,
+            self.settings.backup.retention_days,
+            Duration::from_secs_f64(self.settings.backup.check_secs),
+        ));
+        let result = self.serve_queue(&backend, &dir, pointer).await;
+        backups.abort();
+        result
+    }
+
+    async fn serve_queue(
+        &self,
+        backend: &Backend,
+        dir: &std::path::Path,
+        mut pointer: Pointer,
+    ) -> anyhow::Result<()> {
         if pointer.current.is_none() {
             // Replicas need a first snapshot to become ready, even of an empty store.
-            pointer = self.publish(&dir, &pointer).await?;
+            pointer = self.publish(dir, &pointer).await?;
         }
         loop {
             if *self.stop.borrow() {
@@ -200,7 +227,7 @@ impl Worker {
                 if let Err(e) = queue::update(&self.location, &job).await {
                     tracing::warn!(job = %id, error = %e, "cannot record job progress");
                 }
-                let outcome = self.apply(&backend, &job).await;
+                let outcome = self.apply(backend, &job).await;
                 finished.push((job, outcome));
             }
             if finished.is_empty() {
@@ -212,7 +239,7 @@ impl Worker {
                 .context("index flush task failed")??;
             let changed = finished.iter().any(|(_, outcome)| outcome.is_ok());
             if changed {
-                pointer = self.publish(&dir, &pointer).await?;
+                pointer = self.publish(dir, &pointer).await?;
             }
             for (mut job, outcome) in finished {
                 match outcome {

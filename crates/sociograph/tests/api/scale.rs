@@ -330,6 +330,16 @@ async fn one_worker_feeds_three_replicas_and_a_second_worker_waits_then_takes_ov
         assert_eq!(gone.status(), 404);
     }
     assert!(s3.list("prod/queue/").await.is_empty(), "queue not drained");
+    // The worker makes the topology's daily backup in the same store.
+    let latest = s3.get("prod/backups/latest").await;
+    assert!(latest.starts_with("backups/"), "{latest}");
+    assert!(
+        s3.list(&format!("prod/{}/manifest.json", latest.trim()))
+            .await
+            .len()
+            == 1,
+        "no manifest for {latest}"
+    );
     for r in &mut replicas {
         assert!(r.process.alive(), "replica died: {}", r.process.log());
     }
