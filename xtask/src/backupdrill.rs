@@ -8,12 +8,12 @@
 //! fail. The report, with today's listing, goes to `docs/drills/backup.md`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 
-use crate::proc::{ChildGuard, free_port};
+use crate::proc::Moto;
 use crate::stack::{AskLoad, Shutdown, Stack};
 
 const BUCKET: &str = "sociograph-drill";
@@ -43,42 +43,13 @@ fn sociograph(stack: &Stack, env: &[(&str, String)], args: &[&str]) -> anyhow::R
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
-    let moto_bin = root.join(".venv/bin/moto_server");
-    ensure!(
-        moto_bin.is_file(),
-        "{} is missing (scripts/setup-python.sh installs moto)",
-        moto_bin.display()
-    );
     let mut stack = Stack::start(root, "sociograph-backup-drill-", &["blue"], Shutdown::Quick)?;
 
     step("moto's S3 server on 127.0.0.1");
-    let port = free_port()?;
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let _moto = ChildGuard::spawn(
-        Command::new(&moto_bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-        "moto_server",
-    )?;
+    let moto = Moto::start(root, BUCKET)?;
+    let endpoint = moto.endpoint.clone();
+    let env = moto.env();
     let http = client()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let created = stack
-            .runtime
-            .block_on(async { http.put(format!("{endpoint}/{BUCKET}")).send().await });
-        if created.as_ref().is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        ensure!(Instant::now() < deadline, "moto did not answer within 60 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let env = vec![
-        ("AWS_ACCESS_KEY_ID", "drill".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "drill".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ENDPOINT_URL", endpoint.clone()),
-    ];
 
     step("back up while questions are asked and documents uploaded");
     let base = stack.servers[0].1.base.clone();

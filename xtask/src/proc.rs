@@ -329,3 +329,55 @@ pub(crate) fn build_release(root: &Path) -> anyhow::Result<PathBuf> {
     ensure!(bin.is_file(), "no binary at {}", bin.display());
     Ok(bin)
 }
+
+/// moto's S3 server (from the project's virtualenv) on a free 127.0.0.1 port, with one bucket
+/// created readable without signing, so a drill can look at what was written.
+pub(crate) struct Moto {
+    _server: ChildGuard,
+    pub(crate) endpoint: String,
+}
+
+impl Moto {
+    pub(crate) fn start(root: &Path, bucket: &str) -> anyhow::Result<Moto> {
+        let bin = root.join(".venv/bin/moto_server");
+        ensure!(
+            bin.is_file(),
+            "{} is missing (scripts/setup-python.sh installs moto)",
+            bin.display()
+        );
+        let port = free_port()?;
+        let server = ChildGuard::spawn(
+            Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "moto_server",
+        )?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let http = reqwest::blocking::Client::builder().no_proxy().build()?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !http
+            .put(format!("{endpoint}/{bucket}"))
+            .header("x-amz-acl", "public-read")
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ensure!(Instant::now() < deadline, "moto did not answer within 60 s");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(Moto {
+            _server: server,
+            endpoint,
+        })
+    }
+
+    /// The AWS environment a `sociograph` process needs to use it.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "drill".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "drill".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+        ]
+    }
+}

@@ -17,13 +17,13 @@
 //! `docs/drills/scale-out.md`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 
 use crate::bluegreen::{Ab, finish_ab, start_ab};
-use crate::proc::{ChildGuard, build_release, free_port, log_tail, sociograph};
+use crate::proc::{ChildGuard, Moto, build_release, free_port, log_tail, sociograph};
 
 const BUCKET: &str = "sociograph-scale-drill";
 const STORE: &str = "s3://sociograph-scale-drill/prod";
@@ -207,54 +207,24 @@ struct Row {
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
-    let moto_bin = root.join(".venv/bin/moto_server");
-    ensure!(
-        moto_bin.is_file(),
-        "{} is missing (scripts/setup-python.sh installs moto)",
-        moto_bin.display()
-    );
     let bin = build_release(root)?;
     let work = tempfile::Builder::new()
         .prefix("sociograph-scale-drill-")
         .tempdir()?;
 
     step("moto's S3 server on 127.0.0.1");
-    let moto_port = free_port()?;
-    let endpoint = format!("http://127.0.0.1:{moto_port}");
-    let _moto = ChildGuard::spawn(
-        Command::new(&moto_bin)
-            .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-        "moto_server",
-    )?;
-    let http = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    // Readable without signing, so the drill can look at what the worker wrote.
-    while !http
-        .put(format!("{endpoint}/{BUCKET}"))
-        .header("x-amz-acl", "public-read")
-        .send()
-        .is_ok_and(|r| r.status().is_success())
-    {
-        ensure!(Instant::now() < deadline, "moto did not answer within 60 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let moto = Moto::start(root, BUCKET)?;
+    let endpoint = moto.endpoint.clone();
     let env = Env {
         bin,
         root: root.to_path_buf(),
         dir: work.path().to_path_buf(),
-        vars: vec![
-            ("AWS_ACCESS_KEY_ID", "drill".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "drill".to_owned()),
-            ("AWS_REGION", "us-east-1".to_owned()),
-            ("AWS_ENDPOINT_URL", endpoint.clone()),
-        ],
-        http,
+        vars: moto.env(),
+        http: reqwest::blocking::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(60))
+            .build()?,
     };
 
     step("one worker, three API replicas");
@@ -392,7 +362,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     );
     worker.signal("KILL")?;
     let _ = worker.wait_for(Duration::from_secs(10));
-    let interrupted = format!("prod/snapshots/v{:012}/", before + 1);
+    let interrupted = format!("prod/snapshots/v{:012}-", before + 1);
     let objects = env.list(&endpoint, &interrupted)?;
     let pointer: serde_json::Value = serde_json::from_str(
         &env.http
@@ -445,7 +415,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         objects.len(),
         objects
             .iter()
-            .map(|k| k.trim_start_matches(&interrupted).to_owned())
+            .map(|k| k.rsplit('/').next().unwrap_or(k).to_owned())
             .collect::<Vec<_>>()
             .join(", "),
         took.as_secs_f64()

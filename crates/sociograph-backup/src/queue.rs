@@ -107,13 +107,25 @@ pub async fn submit(loc: &Location, job: &RemoteJob, original: Option<Bytes>) ->
             PutOptions::from(PutMode::Create),
         )
         .await?;
-    loc.store
+    let marked = loc
+        .store
         .put_opts(
             &loc.path(&format!("{QUEUE}/{}", job.record.id)),
             PutPayload::from_static(b""),
             PutOptions::from(PutMode::Create),
         )
-        .await?;
+        .await;
+    if let Err(e) = marked {
+        // Not queued: say so in the record (best effort) rather than leave it `queued`.
+        let mut failed = job.clone();
+        failed.set(
+            JobStatus::Failed,
+            "failed",
+            Some("could not be queued (the shared store failed); upload it again".into()),
+        );
+        let _ = update(loc, &failed).await;
+        return Err(e.into());
+    }
     Ok(())
 }
 

@@ -1,10 +1,13 @@
 //! Snapshots: how the single writer hands its data to the API replicas.
 //!
 //! The worker publishes each new state of its data directory as an immutable snapshot in the
-//! backup format under `snapshots/v<version>/` (files, then `manifest.json`), and only then
-//! moves the `snapshots/current` pointer to it with a conditional write on the pointer's ETag.
-//! Versions only grow: the next one is one more than the highest ever started (an interrupted
-//! publish leaves a version without a manifest, which is never reused nor pointed to).
+//! backup format under `snapshots/v<version>-<publisher>/` (files, then `manifest.json`), and
+//! only then moves the `snapshots/current` pointer to it with a conditional write on the
+//! pointer's ETag. Versions only grow: the next one is one more than the highest ever started
+//! (an interrupted publish leaves a version without a manifest, which is never reused nor
+//! pointed to). The publisher in the key means two workers that both believe they are the
+//! writer (one stalled past its lease) never write into the same prefix; only one of them can
+//! move the pointer.
 //! Replicas read the pointer, download and check the snapshot it names ([`fetch`]) into a
 //! fresh directory, and swap it in.
 
@@ -28,7 +31,7 @@ const PREFIX: &str = "snapshots";
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Current {
     pub version: u64,
-    /// `snapshots/v<version>`, relative to the store URL.
+    /// `snapshots/v<version>-<publisher>`, relative to the store URL.
     pub key: String,
     pub created_at_unix: u64,
     /// The worker that published it (its lease holder id).
@@ -61,8 +64,22 @@ pub struct Published {
     pub pointer: Pointer,
 }
 
-fn key_of(version: u64) -> String {
-    format!("{PREFIX}/v{version:012}")
+fn key_of(version: u64, publisher: &str) -> String {
+    let tag: String = publisher
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(48)
+        .collect();
+    format!("{PREFIX}/v{version:012}-{tag}")
+}
+
+/// The version a snapshot prefix name (`v<12 digits>-<publisher>`) carries.
+fn version_of(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix('v')?.get(..12)?;
+    let rest = name.get(13..)?;
+    (rest.is_empty() || rest.starts_with('-'))
+        .then(|| digits.parse().ok())
+        .flatten()
 }
 
 /// Read `snapshots/current` (absent before the first publish).
@@ -80,7 +97,11 @@ pub async fn read_current(loc: &Location) -> Result<Pointer> {
                     loc.display(CURRENT)
                 ))
             })?;
-            if current.key != key_of(current.version) {
+            let named = current
+                .key
+                .strip_prefix(&format!("{PREFIX}/"))
+                .and_then(version_of);
+            if named != Some(current.version) {
                 return Err(Error::Refused(format!(
                     "{}: names {:?} for version {}",
                     loc.display(CURRENT),
@@ -101,18 +122,21 @@ pub async fn read_current(loc: &Location) -> Result<Pointer> {
     }
 }
 
-/// Every snapshot version that was started (complete or not), oldest first.
-pub async fn versions(loc: &Location) -> Result<Vec<u64>> {
+/// Every snapshot prefix that was started (complete or not) with its version, oldest first.
+pub async fn versions(loc: &Location) -> Result<Vec<(u64, String)>> {
     let listed = loc
         .store
         .list_with_delimiter(Some(&loc.path(PREFIX)))
         .await?;
-    let mut versions: Vec<u64> = listed
+    let mut versions: Vec<(u64, String)> = listed
         .common_prefixes
         .iter()
-        .filter_map(|p| p.filename()?.strip_prefix('v')?.parse().ok())
+        .filter_map(|p| {
+            let name = p.filename()?;
+            Some((version_of(name)?, format!("{PREFIX}/{name}")))
+        })
         .collect();
-    versions.sort_unstable();
+    versions.sort();
     Ok(versions)
 }
 
@@ -128,9 +152,9 @@ pub async fn publish(
     still_writer: impl Fn() -> bool,
 ) -> Result<Published> {
     let started = Instant::now();
-    let highest = versions(loc).await?.last().copied().unwrap_or(0);
+    let highest = versions(loc).await?.last().map_or(0, |(v, _)| *v);
     let version = highest.max(expected.version()) + 1;
-    let key = key_of(version);
+    let key = key_of(version, publisher);
     let now = Utc::now();
     let (manifest, uploaded_bytes) =
         upload_snapshot(data_dir, loc, &key, now, source_version).await?;
@@ -200,18 +224,39 @@ pub async fn fetch(loc: &Location, current: &Current, dest: &Path) -> Result<Ver
 /// replicas still downloading a recent one are not cut off. Returns the versions removed.
 pub async fn prune(loc: &Location, keep: usize, current: u64) -> Result<Vec<u64>> {
     let all = versions(loc).await?;
-    let cut = all.len().saturating_sub(keep.max(1));
-    let mut removed = Vec::new();
-    for version in all.into_iter().take(cut).filter(|v| *v != current) {
-        let prefix = loc.path(&key_of(version));
-        let objects: Vec<_> = loc.store.list(Some(&prefix)).try_collect().await?;
+    let mut distinct: Vec<u64> = all.iter().map(|(v, _)| *v).collect();
+    distinct.dedup();
+    let cut = distinct.len().saturating_sub(keep.max(1));
+    let old: Vec<u64> = distinct
+        .into_iter()
+        .take(cut)
+        .filter(|v| *v != current)
+        .collect();
+    for (version, key) in all.iter().filter(|(v, _)| old.contains(v)) {
+        let objects: Vec<_> = loc.store.list(Some(&loc.path(key))).try_collect().await?;
         for object in objects {
             match loc.store.delete(&object.location).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        removed.push(version);
+        tracing::debug!(version, key, "snapshot removed");
     }
-    Ok(removed)
+    Ok(old)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_keys_carry_the_version_and_publisher() {
+        let key = key_of(42, "worker-17-0a1b2c3d");
+        assert_eq!(key, "snapshots/v000000000042-worker-17-0a1b2c3d");
+        assert_eq!(version_of(key.trim_start_matches("snapshots/")), Some(42));
+        assert_eq!(version_of("v000000000042"), Some(42));
+        assert_eq!(version_of("v00000000004x-w"), None);
+        assert_eq!(version_of("v000000000042x"), None);
+        assert_eq!(version_of("current"), None);
+    }
 }

@@ -9,7 +9,7 @@
 //! leaves only a staging directory, removed at the next start.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sociograph_backup::Location;
@@ -31,9 +31,11 @@ pub struct ReplicaSource {
     pub open: Opener,
 }
 
-/// A snapshot no longer served, kept until no request uses it.
+/// A snapshot no longer served, kept on disk until no request uses it. Handlers clone the
+/// store (or the retriever, answerer, graph — each holding it) out of the services, so the
+/// store itself is what must be gone, not just the services handle.
 struct Retired {
-    services: Arc<Services>,
+    store: Weak<sociograph_store::Store>,
     dir: PathBuf,
 }
 
@@ -50,7 +52,7 @@ pub async fn follow(state: AppState, source: ReplicaSource, mut stop: watch::Rec
             Ok(Step::Swapped { current, dir, old }) => {
                 if let (Some(old), Some((_, old_dir))) = (old, served.take()) {
                     retired.push(Retired {
-                        services: old,
+                        store: Arc::downgrade(&old.store),
                         dir: old_dir,
                     });
                 }
@@ -72,7 +74,7 @@ pub async fn follow(state: AppState, source: ReplicaSource, mut stop: watch::Rec
             sociograph_telemetry::record::snapshot(current.version, current.created_at_unix);
         }
         retired.retain(|r| {
-            if Arc::strong_count(&r.services) > 1 {
+            if r.store.strong_count() > 0 {
                 return true;
             }
             if let Err(e) = std::fs::remove_dir_all(&r.dir) {
@@ -165,16 +167,52 @@ async fn step(
     Ok(Step::Swapped { current, dir, old })
 }
 
-/// Remove what an earlier process left: staging directories and old snapshots.
+/// Whether `name` is one of the directories a replica makes: `v<12 digits>` or
+/// `.v<12 digits>.partial`.
+fn is_snapshot_dir(name: &str) -> bool {
+    let digits = name
+        .strip_prefix(".v")
+        .and_then(|n| n.strip_suffix(".partial"))
+        .or_else(|| name.strip_prefix('v'));
+    digits.is_some_and(|d| d.len() == 12 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Remove what an earlier process left: staging directories and old snapshots (and nothing
+/// else: the directory may hold other files).
 fn clean_work_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if entry.file_type()?.is_dir() && (name.starts_with(".v") || name.starts_with('v')) {
+        if entry.file_type()?.is_dir() && is_snapshot_dir(&name.to_string_lossy()) {
             std::fs::remove_dir_all(entry.path())?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_snapshot_directories_are_cleaned() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        for name in [
+            "v000000000007",
+            ".v000000000008.partial",
+            "vector_store",
+            "v12",
+            "data",
+        ] {
+            std::fs::create_dir(dir.path().join(name))?;
+        }
+        clean_work_dir(dir.path())?;
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<Result<_, _>>()?;
+        left.sort();
+        assert_eq!(left, ["data", "v12", "vector_store"]);
+        Ok(())
+    }
 }

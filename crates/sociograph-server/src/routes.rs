@@ -463,7 +463,18 @@ pub async fn upload_documents(
                 }
                 let job_id = new_job_id();
                 let job = queue::RemoteJob::new(&job_id, queue::JobKind::Ingest, &prepared.filename, &prepared.content_hash, &document_id);
-                queue::submit(&location, &job, Some(bytes)).await.map_err(queue_error)?;
+                if let Err(e) = queue::submit(&location, &job, Some(bytes)).await {
+                    // Files before this one are queued and will be ingested: say which.
+                    let queued: Vec<String> = accepted
+                        .iter()
+                        .filter_map(|a: &Accepted| Some(format!("{} (job {})", a.filename, a.job_id.as_deref()?)))
+                        .collect();
+                    let mut err = queue_error(e);
+                    if let ApiError::NotReady(message) = &mut err && !queued.is_empty() {
+                        message.push_str(&format!("; already queued from this request: {}", queued.join(", ")));
+                    }
+                    return Err(err);
+                }
                 accepted.push(Accepted { document_id, job_id: Some(job_id), filename: prepared.filename, duplicate: false });
             }
             accepted
@@ -637,12 +648,13 @@ fn new_job_id() -> String {
     format!("job_{}", uuid::Uuid::now_v7().simple())
 }
 
-/// The shared queue could not be reached: nothing was accepted, the client may retry.
+/// The shared queue could not be reached: the client may retry (details go to the log only:
+/// they name buckets and keys).
 fn queue_error(e: sociograph_backup::Error) -> ApiError {
     tracing::error!(error = %e, "job queue unavailable");
-    ApiError::NotReady(format!(
-        "the job queue is unavailable ({e}); nothing was accepted, try again"
-    ))
+    ApiError::NotReady(
+        "the shared job store is unavailable; this request was not accepted, try again".into(),
+    )
 }
 
 // ------------------------------------------------------------------ graph

@@ -270,6 +270,12 @@ pub struct WorkerArgs {
     /// long [default: 30]
     #[arg(long, env = "SOCIOGRAPH_LEASE_SECS", value_name = "SECONDS")]
     pub lease_secs: Option<f64>,
+
+    /// Data rollback: start from this backup (s3://…/prod[/latest|/YYYY-MM-DD|…]) instead of
+    /// the current snapshot, and publish it as the next snapshot; run it once, then restart the
+    /// worker without it.
+    #[arg(long, value_name = "URL")]
+    pub restore_from: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -70,6 +70,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(secs) = args.lease_secs {
                 settings.scale.lease_secs = secs;
             }
+            if let Some(from) = &args.restore_from {
+                settings.backup.restore_from = Some(from.clone());
+            }
+            // The worker backs up into the shared store ([backup] every_hours sets how often).
+            if settings.backup.to.is_none() {
+                settings.backup.to = settings.scale.store_url.clone();
+            }
             ("info", Command::Worker(args))
         }
     };

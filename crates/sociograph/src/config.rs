@@ -497,6 +497,14 @@ impl Settings {
         if self.scale.batch == 0 || self.scale.keep_snapshots == 0 {
             bail!("invalid setting `scale.batch` / `scale.keep_snapshots`: must be at least 1");
         }
+        if let Some(url) = &self.scale.store_url
+            && !url.starts_with("s3://")
+        {
+            bail!(
+                "invalid setting `scale.store_url`: {url:?}: the shared store must be s3://bucket/prefix \
+                 (S3 or an S3-compatible server through AWS_ENDPOINT_URL): the writer lease needs conditional writes"
+            );
+        }
         if self.scale.role == Role::Api && self.scale.store_url.is_none() {
             bail!(
                 "`--role api` needs --store-url (or SOCIOGRAPH_STORE_URL): the shared store the worker publishes to"

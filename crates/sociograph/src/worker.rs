@@ -137,7 +137,15 @@ struct Worker {
     stop: watch::Receiver<bool>,
 }
 
-type Outcome = Result<(), String>;
+/// What applying a job came to.
+enum Outcome {
+    /// Its effect is in the local store (or already was).
+    Done,
+    /// It can never succeed (bad file, missing original): failed with this reason.
+    Failed(String),
+    /// A transient problem (the shared store): left queued for the next batch.
+    Retry(String),
+}
 
 impl Worker {
     async fn work(self) -> anyhow::Result<()> {
@@ -148,16 +156,33 @@ impl Worker {
             std::fs::remove_dir_all(&dir)
                 .with_context(|| format!("cannot clear {}", dir.display()))?;
         }
-        if let Some(current) = &pointer.current {
-            let report = snapshots::fetch(&self.location, current, &dir)
-                .await
-                .with_context(|| format!("cannot restore snapshot {}", current.version))?;
-            tracing::info!(
-                version = current.version,
-                documents = report.manifest.counts.documents,
-                "restored the current snapshot"
-            );
-        }
+        let rolled_back = match &self.settings.backup.restore_from {
+            // A data rollback (docs/rollback.md): start from a backup, not from current.
+            Some(from) => {
+                let report = sociograph_backup::restore(from, &dir)
+                    .await
+                    .with_context(|| format!("cannot restore {from}"))?;
+                tracing::info!(
+                    backup = %report.verified.url,
+                    documents = report.verified.manifest.counts.documents,
+                    "restored a backup; publishing it as the next snapshot"
+                );
+                true
+            }
+            None => {
+                if let Some(current) = &pointer.current {
+                    let report = snapshots::fetch(&self.location, current, &dir)
+                        .await
+                        .with_context(|| format!("cannot restore snapshot {}", current.version))?;
+                    tracing::info!(
+                        version = current.version,
+                        documents = report.manifest.counts.documents,
+                        "restored the current snapshot"
+                    );
+                }
+                false
+            }
+        };
         let backend = self.open(dir.clone()).await?;
         // The daily backup of this topology: a dated copy of the writer's store under
         // backups/ in the same store (the schedule lives there, so a takeover keeps it).
@@ -172,7 +197,7 @@ impl Worker {
             self.settings.backup.retention_days,
             Duration::from_secs_f64(self.settings.backup.check_secs),
         ));
-        let result = self.serve_queue(&backend, &dir, pointer).await;
+        let result = self.serve_queue(&backend, &dir, pointer, rolled_back).await;
         backups.abort();
         result
     }
@@ -182,9 +207,11 @@ impl Worker {
         backend: &Backend,
         dir: &std::path::Path,
         mut pointer: Pointer,
+        rolled_back: bool,
     ) -> anyhow::Result<()> {
-        if pointer.current.is_none() {
-            // Replicas need a first snapshot to become ready, even of an empty store.
+        if pointer.current.is_none() || rolled_back {
+            // Replicas need a first snapshot to become ready, even of an empty store; a
+            // restored backup becomes the served data the same way.
             pointer = self.publish(dir, &pointer).await?;
         }
         loop {
@@ -213,14 +240,28 @@ impl Worker {
                     break;
                 }
                 self.check_lease()?;
-                let Some(mut job) = queue::job(&self.location, &id).await? else {
-                    tracing::warn!(job = %id, "queued job has no record; dropping it");
-                    queue::finish(&self.location, &id).await?;
-                    continue;
+                let job = match queue::job(&self.location, &id).await {
+                    Ok(Some(job)) => job,
+                    Ok(None) => {
+                        tracing::warn!(job = %id, "queued job has no record; dropping it");
+                        self.unqueue(&id).await;
+                        continue;
+                    }
+                    Err(e @ sociograph_backup::Error::Refused(_)) => {
+                        // Unreadable (written by an incompatible release?): never blocks the queue.
+                        tracing::error!(job = %id, error = %e, "unreadable job record; dropping it");
+                        self.unqueue(&id).await;
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(job = %id, error = %e, "cannot read the job; retrying later");
+                        break;
+                    }
                 };
+                let mut job = job;
                 if matches!(job.record.status, JobStatus::Done | JobStatus::Failed) {
                     // Finished and published by an earlier worker that died before unqueueing.
-                    queue::finish(&self.location, &id).await?;
+                    self.unqueue(&id).await;
                     continue;
                 }
                 job.set(JobStatus::Running, "running", None);
@@ -230,6 +271,17 @@ impl Worker {
                 let outcome = self.apply(backend, &job).await;
                 finished.push((job, outcome));
             }
+            let progressed = finished
+                .iter()
+                .any(|(_, o)| !matches!(o, Outcome::Retry(_)));
+            if !progressed {
+                // Nothing could be done (the store is failing): wait before trying again.
+                let mut stop = self.stop.clone();
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => {}
+                    _ = tokio::time::sleep(self.poll) => {}
+                }
+            }
             if finished.is_empty() {
                 continue;
             }
@@ -237,20 +289,35 @@ impl Worker {
             tokio::task::spawn_blocking(move || store.flush_index())
                 .await
                 .context("index flush task failed")??;
-            let changed = finished.iter().any(|(_, outcome)| outcome.is_ok());
+            let changed = finished
+                .iter()
+                .any(|(_, outcome)| matches!(outcome, Outcome::Done));
             if changed {
                 pointer = self.publish(dir, &pointer).await?;
             }
             for (mut job, outcome) in finished {
                 match outcome {
-                    Ok(()) => {
+                    Outcome::Done => {
                         job.set(JobStatus::Done, "done", None);
                         job.snapshot = pointer.current.as_ref().map(|c| c.version);
                     }
-                    Err(reason) => job.set(JobStatus::Failed, "failed", Some(reason)),
+                    Outcome::Failed(reason) => job.set(JobStatus::Failed, "failed", Some(reason)),
+                    Outcome::Retry(reason) => {
+                        tracing::warn!(job = %job.record.id, %reason, "job left queued; retrying later");
+                        job.set(JobStatus::Queued, "queued", None);
+                        if let Err(e) = queue::update(&self.location, &job).await {
+                            tracing::warn!(job = %job.record.id, error = %e, "cannot record job progress");
+                        }
+                        continue;
+                    }
                 }
-                queue::update(&self.location, &job).await?;
-                queue::finish(&self.location, &job.record.id).await?;
+                if let Err(e) = queue::update(&self.location, &job).await {
+                    // The marker stays, so the job runs again (its effect is idempotent) and
+                    // its record is rewritten then.
+                    tracing::warn!(job = %job.record.id, error = %e, "cannot record the job's end; it will run again");
+                    continue;
+                }
+                self.unqueue(&job.record.id).await;
                 tracing::info!(job = %job.record.id, kind = ?job.kind, status = job.record.status.as_str(),
                     snapshot = ?job.snapshot, error = ?job.record.error, "job finished");
             }
@@ -262,6 +329,13 @@ impl Worker {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot remove old snapshots"),
             }
+        }
+    }
+
+    /// Take a job off the queue; a failure only means it is looked at again.
+    async fn unqueue(&self, id: &str) {
+        if let Err(e) = queue::finish(&self.location, id).await {
+            tracing::warn!(job = %id, error = %e, "cannot take the job off the queue; it will be looked at again");
         }
     }
 
@@ -288,9 +362,17 @@ impl Worker {
     async fn apply(&self, backend: &Backend, job: &RemoteJob) -> Outcome {
         match job.kind {
             JobKind::Ingest => {
-                let bytes = queue::original(&self.location, &job.record.content_hash)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let bytes = match queue::original(&self.location, &job.record.content_hash).await {
+                    Ok(bytes) => bytes,
+                    Err(e @ sociograph_backup::Error::Refused(_)) => {
+                        tracing::error!(job = %job.record.id, error = %e, "original file missing");
+                        return Outcome::Failed(
+                            "the original file is missing from the shared store; upload it again"
+                                .into(),
+                        );
+                    }
+                    Err(e) => return Outcome::Retry(e.to_string()),
+                };
                 let pipeline = backend.pipeline.clone();
                 let source = job.record.source.clone();
                 let result = tokio::task::spawn_blocking(move || {
@@ -302,15 +384,15 @@ impl Worker {
                     Ok(Ok(report)) => {
                         tracing::info!(job = %job.record.id, document_id = %report.document_id,
                             chunks = report.chunks, duplicate = report.duplicate, "ingested");
-                        Ok(())
+                        Outcome::Done
                     }
                     Ok(Err(e)) => {
                         tracing::warn!(job = %job.record.id, error = %e, "ingest failed");
-                        Err(sociograph_server::public_reason(&e))
+                        Outcome::Failed(sociograph_server::public_reason(&e))
                     }
                     Err(e) => {
                         tracing::error!(job = %job.record.id, error = %e, "ingest task failed");
-                        Err("internal error during ingest".into())
+                        Outcome::Failed("internal error during ingest".into())
                     }
                 }
             }
@@ -318,12 +400,14 @@ impl Worker {
                 let store = backend.store.clone();
                 let id = job.record.document_id.clone();
                 match tokio::task::spawn_blocking(move || store.delete_document(&id)).await {
-                    Ok(Ok(_)) => Ok(()),
+                    Ok(Ok(_)) => Outcome::Done,
                     Ok(Err(e)) => {
                         tracing::error!(job = %job.record.id, error = %e, "delete failed");
-                        Err("internal error during delete (details are in the worker log)".into())
+                        Outcome::Failed(
+                            "internal error during delete (details are in the worker log)".into(),
+                        )
                     }
-                    Err(e) => Err(format!("internal error during delete: {e}")),
+                    Err(e) => Outcome::Failed(format!("internal error during delete: {e}")),
                 }
             }
         }

@@ -219,6 +219,31 @@ async fn one_worker_feeds_three_replicas_and_a_second_worker_waits_then_takes_ov
     assert_eq!(status, 422, "{body}");
     assert!(s3.list("prod/queue/").await.is_empty());
 
+    // Readers keep asking replica 0 through every snapshot swap below: none may fail.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|i| {
+            let (base, stop) = (replicas[0].base.clone(), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                let path = [
+                    "/search?q=harbour+plan",
+                    "/api/graph/entities?q=Varga",
+                    "/api/documents",
+                ][i % 3];
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    match client.get(format!("{base}{path}")).send().await {
+                        Ok(r) if r.status() == 200 => ok += 1,
+                        Ok(r) => failed.push(format!("{path}: {}", r.status())),
+                        Err(e) => failed.push(format!("{path}: {e}")),
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+
     // Uploads to different replicas all become searchable on every replica.
     let words = ["quorvantis", "pellodrine", "skarnwise"];
     let mut docs = Vec::new();
@@ -252,6 +277,18 @@ async fn one_worker_feeds_three_replicas_and_a_second_worker_waits_then_takes_ov
             );
         }
     }
+
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut served = 0;
+    for reader in readers {
+        let (ok, failed) = reader.await.expect("reader");
+        assert!(
+            failed.is_empty(),
+            "requests failed during snapshot swaps: {failed:?}"
+        );
+        served += ok;
+    }
+    assert!(served > 0);
 
     // A second worker waits: while the first holds the lease, everything is published by it.
     let mut second = Process::start(&["worker"], &work.path().join("w2"), store_url, &worker_env);
@@ -358,6 +395,35 @@ async fn one_worker_feeds_three_replicas_and_a_second_worker_waits_then_takes_ov
     }
     let lease: Value = serde_json::from_str(&s3.get("prod/worker/lease").await).expect("lease");
     assert_eq!(lease["expires_at_ms"], 0, "{lease}");
+
+    // Data rollback: a worker started from a backup publishes it as the next snapshot. The
+    // only backup was made when the first worker started (before the uploads, as a rule).
+    let backup = s3.get("prod/backups/latest").await;
+    let manifest: Value = serde_json::from_str(
+        &s3.get(&format!("prod/{}/manifest.json", backup.trim()))
+            .await,
+    )
+    .expect("manifest");
+    let backed_up = manifest["counts"]["documents"].as_u64().expect("documents");
+    let mut rollback = Process::start(
+        &["worker", "--restore-from", store_url],
+        &work.path().join("w3"),
+        store_url,
+        &worker_env,
+    );
+    let seen = converge(&replicas, version + 1).await;
+    assert!(seen.iter().all(|v| *v == version + 1), "{seen:?}");
+    for r in &replicas {
+        let listed: Value = reqwest::get(format!("{}/api/documents", r.base))
+            .await
+            .expect("documents")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(listed["total"].as_u64(), Some(backed_up), "{listed}");
+        assert_ne!(backed_up, 4, "the backup should predate the last uploads");
+    }
+    assert!(rollback.alive(), "{}", rollback.log());
 }
 
 fn run_kill(signal: &str, pid: &str) -> bool {
