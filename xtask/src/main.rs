@@ -3,11 +3,16 @@
 //!
 //! - `ci`    — test setup (model, Python venv, Chromium, Prometheus and Alertmanager, the web
 //!   UI's npm packages and build), `cargo fmt --check`, clippy `-D warnings`, the Rust test
-//!   suite, the UI's unit tests, then `e2e`, `ops-check` and `drill`.
+//!   suite, the UI's unit tests, then `e2e` and `drill` (which includes `ops-check` and
+//!   `iac-check`).
 //! - `e2e`   — the web UI in headless Chromium against the release binary (see `e2e.rs`).
 //! - `ops-check` — alert rules, Alertmanager config and dashboards with the real tools, and every
 //!   dashboard query against a real Prometheus scraping the real service (see `ops.rs`).
-//! - `drill` — every drill: `fire`, the latency alert's fire drill, Prometheus → Alertmanager →
+//! - `iac-check` — the offline checks of `infra/`, the Dockerfile and the workflows: references,
+//!   module inputs and invariants, checkov, hadolint, actionlint, zizmor (see `iac.rs`).
+//! - `drill` — every drill: `validation`, the Phase 9 plan's validation script offline
+//!   (iac-check, blue-green, ops-check, backup; one report, `docs/drills/phase-9-validation.md`),
+//!   `fire`, the latency alert's fire drill, Prometheus → Alertmanager →
 //!   a Slack capture server (see `drill.rs`; `--full` with the real 5-minute windows), and
 //!   `blue-green`, swaps, rollbacks and kills under load through HAProxy (see `bluegreen.rs`),
 //!   `backup`, a backup to moto's S3 under load, listed, verified and restored (see
@@ -20,10 +25,12 @@ mod bench;
 mod bluegreen;
 mod drill;
 mod e2e;
+mod iac;
 mod ops;
 mod proc;
 mod scaledrill;
 mod stack;
+mod validation;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,29 +85,29 @@ fn ci() -> anyhow::Result<()> {
     )?;
     run("npm", &["--prefix", "web", "test"])?;
     e2e::run(&root())?;
-    ops::run(&root())?;
+    // ops-check and iac-check run inside the drill (Phase 9 validation steps 1 and 4).
     drill(&[])?;
     eprintln!("xtask: ci passed");
     Ok(())
 }
 
-/// `drill` (or `drill all`) runs every drill; `drill fire [--full]`, `drill blue-green`,
-/// `drill backup` or `drill scale-out` one of them.
+/// `drill` (or `drill all`) runs every drill; `drill fire [--full]`, `drill validation`,
+/// `drill blue-green`, `drill backup` or `drill scale-out` one of them.
 fn drill(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         None | Some("all") if args.len() <= 1 => {
             drill::run(&root(), &[])?;
-            bluegreen::run(&root())?;
-            backupdrill::run(&root())?;
+            validation::run(&root())?;
             scaledrill::run(&root())
         }
+        Some("validation") if args.len() == 1 => validation::run(&root()),
         Some("fire") => drill::run(&root(), &args[1..]),
         Some("--full") => drill::run(&root(), args),
         Some("blue-green") if args.len() == 1 => bluegreen::run(&root()),
         Some("backup") if args.len() == 1 => backupdrill::run(&root()),
         Some("scale-out") if args.len() == 1 => scaledrill::run(&root()),
         _ => bail!(
-            "usage: cargo xtask drill [all | fire [--full] | blue-green | backup | scale-out]"
+            "usage: cargo xtask drill [all | fire [--full] | validation | blue-green | backup | scale-out]"
         ),
     }
 }
@@ -111,11 +118,12 @@ fn main() -> std::process::ExitCode {
         Some("ci") => ci(),
         Some("bench") => bench::run(&root(), &args[1..]),
         Some("e2e") => e2e::run(&root()),
-        Some("ops-check") => ops::run(&root()),
+        Some("ops-check") => ops::run(&root()).map(|_| ()),
+        Some("iac-check") => iac::run(&root()),
         Some("drill") => drill(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | e2e | ops-check | drill [all | fire [--full] | blue-green | backup | scale-out] | bench [--quick]>"
+                "usage: cargo xtask <ci | e2e | ops-check | iac-check | drill [all | fire [--full] | validation | blue-green | backup | scale-out] | bench [--quick]>"
             );
             return std::process::ExitCode::from(2);
         }

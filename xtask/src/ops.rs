@@ -32,7 +32,8 @@ fn step(what: &str) {
     eprintln!("xtask: ops-check: == {what}");
 }
 
-pub fn run(root: &Path) -> anyhow::Result<()> {
+/// Returns the one-line summary of the dashboard check (for the Phase 9 validation report).
+pub fn run(root: &Path) -> anyhow::Result<String> {
     let started = Instant::now();
     step("alerting rules and Alertmanager config (promtool, amtool)");
     run_bounded(
@@ -67,12 +68,12 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         Duration::from_secs(120),
         None,
     )?;
-    live(root)?;
+    let summary = live(root)?;
     eprintln!(
         "xtask: ops-check passed in {:.0}s",
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(summary)
 }
 
 /// One dashboard query, as listed by `check_dashboards.py --list-queries --gpu-column`.
@@ -133,7 +134,7 @@ fn recording_rules(root: &Path) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-fn live(root: &Path) -> anyhow::Result<()> {
+fn live(root: &Path) -> anyhow::Result<String> {
     let mut stack = Stack::start(root, "sociograph-ops-", &["blue", "green"], Shutdown::Quick)?;
     stack.start_prometheus(root, None, |_| Ok(()))?;
 
@@ -170,15 +171,16 @@ fn live(root: &Path) -> anyhow::Result<()> {
             empty.push(format!("recording rule {rule}"));
         }
     }
-    eprintln!(
-        "xtask: ops-check: {} dashboard queries, {} recording rules: {} with data, {} GPU \
-         queries excepted (no GPU on this machine), {} empty",
+    let summary = format!(
+        "{requests} requests on blue and green, then {} dashboard queries and {} recording rules \
+         evaluated by Prometheus: {} with data, {} GPU queries excepted (no GPU on this machine), {} empty",
         queries.len(),
         rules.len(),
         queries.len() + rules.len() - empty.len() - excepted.len(),
         excepted.len(),
         empty.len()
     );
+    eprintln!("xtask: ops-check: {summary}");
     for e in &excepted {
         eprintln!("xtask: ops-check:   excepted (no GPU): {e}");
     }
@@ -191,7 +193,7 @@ fn live(root: &Path) -> anyhow::Result<()> {
         "{} dashboard queries or recording rules returned no data (see above)",
         empty.len(),
     );
-    Ok(())
+    Ok(summary)
 }
 
 /// Every kind of request, round-robin over the colors, until `duration` has passed; returns
