@@ -63,6 +63,28 @@ locals {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.main.arn]
   }
+  egress_https = {
+    type        = "egress"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+    description = "HTTPS out: S3, ECR, the LLM provider, telemetry"
+  }
+
+  # Both roles list only their prefixes of the data bucket.
+  list_prefix = {
+    for role, prefix in { api = "prod/snapshots/*", worker = "prod/*" } : role => {
+      actions   = ["s3:ListBucket"]
+      resources = [aws_s3_bucket.data.arn]
+      conditions = [{
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = [prefix]
+      }]
+    }
+  }
+
   telemetry_statements = {
     metrics = {
       actions   = ["aps:RemoteWrite"]
@@ -143,32 +165,15 @@ module "api" {
       source_security_group_id = module.alb.security_group_id
       description              = "From the ALB only"
     }
-    egress = {
-      type        = "egress"
-      from_port   = 443
-      to_port     = 443
-      protocol    = "tcp"
-      cidr_blocks = ["0.0.0.0/0"]
-      description = "HTTPS out: S3, ECR, the LLM provider, telemetry"
-    }
+    egress = local.egress_https
   }
 
-  task_exec_secret_arns = [aws_secretsmanager_secret.llm_api_key.arn]
-  task_exec_iam_statements = {
-    secret_key = local.kms_use
-  }
+  task_exec_secret_arns    = [aws_secretsmanager_secret.llm_api_key.arn]
+  task_exec_iam_statements = { secret_key = local.kms_use }
 
   # Replicas read snapshots and job records and queue uploads and deletes; nothing else.
   tasks_iam_role_statements = merge(local.telemetry_statements, {
-    list = {
-      actions   = ["s3:ListBucket"]
-      resources = [local.bucket_arn]
-      conditions = [{
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["prod/snapshots/*"]
-      }]
-    }
+    list = local.list_prefix.api
     read = {
       actions   = ["s3:GetObject"]
       resources = ["${local.bucket_arn}/prod/snapshots/*", "${local.bucket_arn}/prod/jobs/*"]
@@ -215,32 +220,15 @@ module "worker" {
   subnet_ids       = local.task_subnets
   assign_public_ip = local.assign_public_ip
   security_group_rules = {
-    egress = {
-      type        = "egress"
-      from_port   = 443
-      to_port     = 443
-      protocol    = "tcp"
-      cidr_blocks = ["0.0.0.0/0"]
-      description = "HTTPS out: S3, ECR, the LLM provider, telemetry"
-    }
+    egress = local.egress_https
   }
 
-  task_exec_secret_arns = [aws_secretsmanager_secret.llm_api_key.arn]
-  task_exec_iam_statements = {
-    secret_key = local.kms_use
-  }
+  task_exec_secret_arns    = [aws_secretsmanager_secret.llm_api_key.arn]
+  task_exec_iam_statements = { secret_key = local.kms_use }
 
   # The writer owns everything under prod/ (snapshots, lease, queue, jobs, backups).
   tasks_iam_role_statements = merge(local.telemetry_statements, {
-    list = {
-      actions   = ["s3:ListBucket"]
-      resources = [local.bucket_arn]
-      conditions = [{
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["prod/*"]
-      }]
-    }
+    list = local.list_prefix.worker
     objects = {
       actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
       resources = ["${local.bucket_arn}/prod/*"]
