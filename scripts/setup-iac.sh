@@ -28,7 +28,7 @@ ensure_venv() {
     for pin in "$@"; do
         name="${pin%%==*}"
         want="${pin##*==}"
-        have="$("$dir/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')"
+        have="$("$dir/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)"
         [[ "$have" == "$want" ]] || missing+=("$pin")
     done
     if (( ${#missing[@]} == 0 )); then
