@@ -47,6 +47,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/sociograph --shell /usr/sbin/nologin sociograph \
  && install -d -o sociograph -g sociograph -m 0750 /var/lib/sociograph
+# A volume, so a runtime's fresh mount (ECS bind mount, docker volume) starts as a copy of this
+# directory, owned by the service's user, rather than root-owned and unwritable.
+VOLUME ["/var/lib/sociograph"]
 COPY --from=build /out/sociograph /usr/local/bin/sociograph
 COPY --from=model /opt/sociograph/models /opt/sociograph/models
 # Everything the service writes goes under /var/lib/sociograph (mount a volume there and run
@@ -59,10 +62,11 @@ ENV SOCIOGRAPH_LISTEN=0.0.0.0:8000 \
 USER 10001:10001
 WORKDIR /var/lib/sociograph
 EXPOSE 8000
-# /health is readiness (503 while loading or draining); Docker's check wants liveness-ish, so
-# it allows the start period for the first snapshot or data load.
+# Liveness (/health/live): /health is readiness and answers 503 while loading or draining, which
+# must not mark the container unhealthy. The worker and backup roles serve no HTTP: run them
+# with --no-healthcheck (ECS uses the task definition's check, not this one).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8000/health"]
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8000/health/live"]
 # Exec form: the binary is PID 1 and receives SIGTERM directly (it drains, then exits).
 ENTRYPOINT ["/usr/local/bin/sociograph"]
 CMD ["serve"]

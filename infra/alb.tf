@@ -27,7 +27,8 @@ module "alb" {
   drop_invalid_header_fields = true
 
   access_logs = {
-    bucket = aws_s3_bucket.logs.id
+    # Through the policy, so the ALB is created only once it may write there.
+    bucket = aws_s3_bucket_policy.logs.bucket
     prefix = "alb"
   }
 
@@ -75,6 +76,21 @@ module "alb" {
       # The switch: production traffic goes to the active color's target group.
       forward = {
         target_group_key = var.color_active
+      }
+      # Metrics are scraped inside the task by the collector; not public.
+      rules = {
+        hide-metrics = {
+          priority = 1
+          actions = [{
+            type         = "fixed-response"
+            content_type = "text/plain"
+            status_code  = "404"
+            message_body = "not found"
+          }]
+          conditions = [{
+            path_pattern = { values = ["/metrics"] }
+          }]
+        }
       }
     }
     test = {

@@ -41,10 +41,10 @@ locals {
       containerPath = "/var/lib/sociograph"
       readOnly      = false
     }]
-    secrets = [{
-      name      = "SOCIOGRAPH_LLM_API_KEY"
-      valueFrom = aws_secretsmanager_secret.llm_api_key.arn
-    }]
+    secrets = [
+      { name = "SOCIOGRAPH_LLM_API_KEY", valueFrom = aws_secretsmanager_secret_version.llm_api_key.arn },
+      { name = "SOCIOGRAPH_API_KEYS", valueFrom = aws_secretsmanager_secret_version.api_keys.arn },
+    ]
   }
 
   base_environment = [
@@ -74,13 +74,15 @@ locals {
 
   # Both roles list only their prefixes of the data bucket.
   list_prefix = {
-    for role, prefix in { api = "prod/snapshots/*", worker = "prod/*" } : role => {
+    # A replica GETs jobs/<id>.json: S3 answers 404 for a missing key only with ListBucket on
+    # that prefix (403 otherwise).
+    for role, prefixes in { api = ["prod/snapshots/*", "prod/jobs/*"], worker = ["prod/*"] } : role => {
       actions   = ["s3:ListBucket"]
       resources = [aws_s3_bucket.data.arn]
       conditions = [{
         test     = "StringLike"
         variable = "s3:prefix"
-        values   = [prefix]
+        values   = prefixes
       }]
     }
   }
@@ -109,7 +111,10 @@ module "api" {
   cpu              = var.api_cpu
   memory           = var.api_memory
   runtime_platform = local.arm64
-  desired_count    = each.key == var.color_active ? var.api_desired_count : var.idle_desired_count
+  # Both colors the same size: the module sets desired_count only at creation (ECS owns it
+  # afterwards), so a switch must not depend on resizing; the idle color is the rollback.
+  desired_count      = var.api_desired_count
+  enable_autoscaling = false
 
   # A new task must load the current snapshot before it counts (and /health says 503 until then).
   health_check_grace_period_seconds  = 60
@@ -168,7 +173,7 @@ module "api" {
     egress = local.egress_https
   }
 
-  task_exec_secret_arns    = [aws_secretsmanager_secret.llm_api_key.arn]
+  task_exec_secret_arns    = [aws_secretsmanager_secret.llm_api_key.arn, aws_secretsmanager_secret.api_keys.arn]
   task_exec_iam_statements = { secret_key = local.kms_use }
 
   # Replicas read snapshots and job records and queue uploads and deletes; nothing else.
@@ -201,7 +206,8 @@ module "worker" {
   cpu              = var.worker_cpu
   memory           = var.worker_memory
   runtime_platform = local.arm64
-  desired_count    = 1
+  desired_count      = 1
+  enable_autoscaling = false
 
   deployment_minimum_healthy_percent = 0
   deployment_maximum_percent         = 100
@@ -223,7 +229,7 @@ module "worker" {
     egress = local.egress_https
   }
 
-  task_exec_secret_arns    = [aws_secretsmanager_secret.llm_api_key.arn]
+  task_exec_secret_arns    = [aws_secretsmanager_secret.llm_api_key.arn, aws_secretsmanager_secret.api_keys.arn]
   task_exec_iam_statements = { secret_key = local.kms_use }
 
   # The writer owns everything under prod/ (snapshots, lease, queue, jobs, backups).

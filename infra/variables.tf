@@ -46,24 +46,13 @@ variable "image_tag_green" {
 }
 
 variable "api_desired_count" {
-  description = "API tasks in the active color."
+  description = "API tasks per color (both colors run this many: the idle one is the instant rollback)."
   type        = number
   default     = 2
 
   validation {
     condition     = var.api_desired_count >= 1 && var.api_desired_count <= 50
     error_message = "api_desired_count must be between 1 and 50."
-  }
-}
-
-variable "idle_desired_count" {
-  description = "API tasks in the idle color: 1 keeps it warm for an instant rollback, 0 saves its cost."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.idle_desired_count >= 0 && var.idle_desired_count <= 50
-    error_message = "idle_desired_count must be between 0 and 50."
   }
 }
 
@@ -154,9 +143,13 @@ variable "monthly_budget_usd" {
 }
 
 variable "budget_alert_emails" {
-  description = "Who receives the budget alerts."
+  description = "Who receives the budget alerts (AWS Budgets refuses a notification without a subscriber)."
   type        = list(string)
-  default     = []
+
+  validation {
+    condition     = length(var.budget_alert_emails) > 0
+    error_message = "budget_alert_emails needs at least one address."
+  }
 }
 
 variable "enable_rds" {

@@ -71,9 +71,9 @@ def estimate(requests_per_day: float, nat: bool = False) -> list[tuple[str, str,
     def fargate(vcpu: float, gb: float) -> float:
         return vcpu * PRICE["fargate_arm_vcpu_hour"] + gb * PRICE["fargate_arm_gb_hour"]
 
-    api_tasks, idle_tasks = 2, 1
+    api_tasks, idle_tasks = 2, 2
     api = (api_tasks + idle_tasks) * fargate(0.5, 1) * HOURS
-    rows.append(("Fargate ARM: API", f"{api_tasks} live + {idle_tasks} idle tasks × 0.5 vCPU / 1 GB × {HOURS} h", api))
+    rows.append(("Fargate ARM: API", f"{api_tasks} live + {idle_tasks} idle (the rollback) tasks × 0.5 vCPU / 1 GB × {HOURS} h", api))
     worker = fargate(1, 2) * HOURS
     rows.append(("Fargate ARM: worker", f"1 task × 1 vCPU / 2 GB × {HOURS} h", worker))
     verify = fargate(0.5, 1) * 0.5 * 30
@@ -87,7 +87,8 @@ def estimate(requests_per_day: float, nat: bool = False) -> list[tuple[str, str,
     rows.append(("ALB", f"{HOURS} h + {lcu:.3f} LCU average ({requests_per_day:,.0f} requests/day, ~20 KB each)", alb))
 
     ips = 2 + (0 if nat else api_tasks + idle_tasks + 1)
-    rows.append(("Public IPv4", f"{ips} addresses (ALB in 2 AZs{'' if nat else ', 4 tasks'}) × {HOURS} h", ips * PRICE["ipv4_hour"] * HOURS))
+    tasks = api_tasks + idle_tasks + 1
+    rows.append(("Public IPv4", f"{ips} addresses (ALB in 2 AZs{'' if nat else f', {tasks} tasks'}) × {HOURS} h", ips * PRICE["ipv4_hour"] * HOURS))
     if nat:
         nat_cost = PRICE["nat_hour"] * HOURS + 30 * PRICE["nat_gb"]
         rows.append(("NAT gateway", f"1 × {HOURS} h + ~30 GB processed", nat_cost))
@@ -110,7 +111,7 @@ def estimate(requests_per_day: float, nat: bool = False) -> list[tuple[str, str,
     logs = logs_gb * PRICE["logs_ingest_gb"] + logs_gb * 12 * PRICE["logs_store_gb_month"] / 2
     rows.append(("CloudWatch Logs", f"~{logs_gb:.0f} GB/month ingested (JSON logs, flow logs), 1-year retention (average half full)", logs))
     insights = 4 * 10 * PRICE["cw_metric_month"]
-    rows.append(("Container Insights", "~40 metrics (4 tasks/services × 10)", insights))
+    rows.append(("Container Insights", "~40 metrics (4 services × 10)", insights))
 
     series_per_task, scrape_s = 800, 60
     samples = (api_tasks + idle_tasks) * series_per_task * month_s / scrape_s
@@ -155,9 +156,9 @@ def render(requests_per_day: float) -> str:
         f"Target: under {TARGET_USD:.0f} USD/month — met with {TARGET_USD - total:.2f} USD to spare. With "
         f"`enable_nat_gateway = true` (tasks in private subnets): {nat_total:.2f} USD/month.",
         "",
-        "What moves it: Fargate is about half (the idle color's warm task is ~14 USD of it: "
-        "`idle_desired_count = 0` saves that at the cost of a slower rollback); public IPv4 addresses "
-        "are the next largest; traffic itself is cheap at this volume (50k requests/day is 0.6 request/s). "
+        "What moves it: Fargate is about half (the idle color, kept at full size as the instant "
+        "rollback, is ~29 USD of it); public IPv4 addresses are the next largest; traffic itself is "
+        "cheap at this volume (50k requests/day is 0.6 request/s). "
         "The budget alert (`budget.tf`) fires at 80 % of 200 USD.",
         "",
     ]

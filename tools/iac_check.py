@@ -48,7 +48,8 @@ def strip_markers(tree):
         return {
             unquote(k): strip_markers(v)
             for k, v in tree.items()
-            if k not in ("__is_block__", "__comments__")
+            # python-hcl2's own markers: __is_block__, __comments__, __inline_comments__, …
+            if not (k.startswith("__") and k.endswith("__"))
         }
     if isinstance(tree, list):
         return [strip_markers(v) for v in tree]

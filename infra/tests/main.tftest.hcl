@@ -33,6 +33,7 @@ variables {
   image_repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sociograph"
   image_tag_blue   = "aaaaaaaaaaaa"
   image_tag_green  = "bbbbbbbbbbbb"
+  budget_alert_emails = ["ops@example.test"]
 }
 
 run "backups_expire_after_30_days" {

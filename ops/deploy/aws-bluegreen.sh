@@ -5,8 +5,12 @@
 #   aws-bluegreen.sh wait-healthy TARGET_GROUP_ARN MIN_HEALTHY [TIMEOUT_SECS]
 #       wait until the idle color's target group has MIN_HEALTHY healthy targets
 #       (the ALB's own /health checks) and no target still initial/draining.
-#   aws-bluegreen.sh smoke BASE_URL EXPECTED_COLOR
-#       /health answers 200 with that color; /search answers 200 with hits; /app serves.
+#   aws-bluegreen.sh wait-rollout CLUSTER SERVICE [TIMEOUT_SECS]
+#       wait until the service's newest deployment has rolled out (ECS rolloutState COMPLETED,
+#       no older deployment left); FAILED (the circuit breaker rolled it back) is an error.
+#   aws-bluegreen.sh smoke BASE_URL EXPECTED_COLOR [EXPECTED_REVISION]
+#       /health answers 200 with that color; /search answers 200 with hits; /app serves; with a
+#       revision, /metrics' sociograph_build_info names it (the new image, not the old one).
 #   aws-bluegreen.sh verify LB_ARN_SUFFIX TG_ARN_SUFFIX MINUTES MAX_ERROR_RATIO MAX_P95_MS
 #       from CloudWatch's ALB metrics over the last MINUTES: 5xx / requests of the target
 #       group and its p95 target response time must stay under the limits.
@@ -37,15 +41,38 @@ wait_healthy() {
     done
 }
 
+wait_rollout() {
+    local cluster="$1" service="$2" timeout="${3:-900}" deadline state count
+    deadline=$(( $(date +%s) + timeout ))
+    while :; do
+        # shellcheck disable=SC2016 # backticks are JMESPath literals
+        state=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
+            --query 'services[0].deployments[?status==`PRIMARY`] | [0].rolloutState' --output text)
+        count=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
+            --query 'length(services[0].deployments)' --output text)
+        log "$service: primary deployment $state, $count deployment(s)"
+        case "$state" in
+            COMPLETED) (( count == 1 )) && return 0 ;;
+            FAILED) die "$service: the new deployment failed (the circuit breaker rolled it back)" ;;
+        esac
+        (( $(date +%s) < deadline )) || die "$service did not finish rolling out in ${timeout}s"
+        sleep 15
+    done
+}
+
 smoke() {
-    local base="$1" color="$2" body
+    local base="$1" color="$2" revision="${3:-}" body
     body=$(curl -fsS --max-time 10 "$base/health") || die "$base/health did not answer 200"
     [[ "$(jq -r .color <<<"$body")" == "$color" ]] || die "$base/health is not $color: $body"
     body=$(curl -fsS --max-time 10 "$base/search?q=who+backed+the+minister") \
         || die "$base/search did not answer 200"
     jq -e '.hits | type == "array"' <<<"$body" >/dev/null || die "$base/search: no hits array"
     curl -fsS --max-time 10 -o /dev/null "$base/app/" || die "$base/app/ did not answer 200"
-    log "smoke test passed on $base ($color)"
+    if [[ -n "$revision" ]]; then
+        curl -fsS --max-time 10 "$base/metrics" | grep -q "revision=\"$revision\"" \
+            || die "$base does not run revision $revision"
+    fi
+    log "smoke test passed on $base ($color${revision:+, revision $revision})"
 }
 
 metric_sum() {
@@ -80,7 +107,8 @@ verify() {
 
 case "${1:-}" in
     wait-healthy) shift; [[ $# -ge 2 ]] || die "usage: wait-healthy TG_ARN MIN [TIMEOUT]"; wait_healthy "$@" ;;
-    smoke) shift; [[ $# -eq 2 ]] || die "usage: smoke BASE_URL COLOR"; smoke "$@" ;;
+    wait-rollout) shift; [[ $# -ge 2 ]] || die "usage: wait-rollout CLUSTER SERVICE [TIMEOUT]"; wait_rollout "$@" ;;
+    smoke) shift; [[ $# -ge 2 ]] || die "usage: smoke BASE_URL COLOR [REVISION]"; smoke "$@" ;;
     verify) shift; [[ $# -eq 5 ]] || die "usage: verify LB TG MINUTES MAX_RATIO MAX_P95_MS"; verify "$@" ;;
-    *) die "usage: aws-bluegreen.sh wait-healthy|smoke|verify ... (see the header)" ;;
+    *) die "usage: aws-bluegreen.sh wait-healthy|wait-rollout|smoke|verify ... (see the header)" ;;
 esac

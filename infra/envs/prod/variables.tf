@@ -44,7 +44,6 @@ variable "image_tag_green" {
 }
 
 variable "budget_alert_emails" {
-  description = "Who receives the budget alerts."
+  description = "Who receives the budget alerts (at least one address)."
   type        = list(string)
-  default     = []
 }
