@@ -8,11 +8,22 @@ resource "aws_s3_bucket" "data" {
   tags   = local.tags
 }
 
-resource "aws_s3_bucket_versioning" "data" {
-  bucket = aws_s3_bucket.data.id
+# Both buckets: versioned, and private whatever a policy or ACL says.
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = { data = aws_s3_bucket.data.id, logs = aws_s3_bucket.logs.id }
+  bucket   = each.value
   versioning_configuration {
     status = "Enabled"
   }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each                = { data = aws_s3_bucket.data.id, logs = aws_s3_bucket.logs.id }
+  bucket                  = each.value
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
@@ -24,14 +35,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
     }
     bucket_key_enabled = true
   }
-}
-
-resource "aws_s3_bucket_public_access_block" "data" {
-  bucket                  = aws_s3_bucket.data.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
 }
 
 resource "aws_s3_bucket_logging" "data" {
@@ -91,13 +94,6 @@ resource "aws_s3_bucket" "logs" {
   tags   = local.tags
 }
 
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
 resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
   bucket = aws_s3_bucket.logs.id
   rule {
@@ -105,14 +101,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
       sse_algorithm = "AES256"
     }
   }
-}
-
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket                  = aws_s3_bucket.logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "logs" {

@@ -52,11 +52,11 @@ run "data_bucket_is_private_versioned_encrypted" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket_public_access_block.data.block_public_acls && aws_s3_bucket_public_access_block.data.restrict_public_buckets
+    condition     = aws_s3_bucket_public_access_block.this["data"].block_public_acls && aws_s3_bucket_public_access_block.this["data"].restrict_public_buckets
     error_message = "the data bucket must block public access"
   }
   assert {
-    condition     = aws_s3_bucket_versioning.data.versioning_configuration[0].status == "Enabled"
+    condition     = aws_s3_bucket_versioning.this["data"].versioning_configuration[0].status == "Enabled"
     error_message = "the data bucket must be versioned"
   }
   assert {

@@ -15,6 +15,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use crate::proc::run_bounded;
 
 const LIMIT: Duration = Duration::from_secs(600);
@@ -29,7 +31,8 @@ fn tool(root: &Path, venv: &str, name: &str) -> Command {
     cmd
 }
 
-pub fn run(root: &Path) -> anyhow::Result<()> {
+/// Returns the reference check's summary line (for the Phase 9 validation report).
+pub fn run(root: &Path) -> anyhow::Result<String> {
     step("install the checkers (scripts/setup-iac.sh)");
     run_bounded(
         Command::new("bash")
@@ -40,11 +43,21 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     )?;
 
     step("references, module inputs and invariants (tools/iac_check.py)");
-    run_bounded(
-        tool(root, ".venv-iac", "python").args(["tools/iac_check.py", "infra"]),
-        LIMIT,
-        None,
-    )?;
+    let checked = tool(root, ".venv-iac", "python")
+        .args(["tools/iac_check.py", "infra"])
+        .output()
+        .context("cannot run tools/iac_check.py")?;
+    let report = String::from_utf8_lossy(&checked.stdout).trim().to_owned();
+    eprintln!("{report}");
+    anyhow::ensure!(
+        checked.status.success(),
+        "tools/iac_check.py found problems"
+    );
+    let summary = report
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .replace("iac-check: ", "");
     step("the check catches broken infra (tools/test_iac_check.py)");
     run_bounded(
         tool(root, ".venv-iac", "python").arg("tools/test_iac_check.py"),
@@ -115,5 +128,5 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         None,
     )?;
     eprintln!("xtask: iac-check passed");
-    Ok(())
+    Ok(summary)
 }

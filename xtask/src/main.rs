@@ -119,7 +119,7 @@ fn main() -> std::process::ExitCode {
         Some("bench") => bench::run(&root(), &args[1..]),
         Some("e2e") => e2e::run(&root()),
         Some("ops-check") => ops::run(&root()).map(|_| ()),
-        Some("iac-check") => iac::run(&root()),
+        Some("iac-check") => iac::run(&root()).map(|_| ()),
         Some("drill") => drill(&args[1..]),
         _ => {
             eprintln!(

@@ -11,7 +11,6 @@
 //! 5. `aws s3 ls s3://…/$(date +%F)` contains objects — the backup drill on moto's S3.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -72,17 +71,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut steps = Vec::new();
 
-    let (result, seconds) = timed(|| {
-        iac::run(root)?;
-        let out = Command::new(root.join(".venv-iac/bin/python"))
-            .args(["tools/iac_check.py", "infra"])
-            .current_dir(root)
-            .output()
-            .context("cannot run tools/iac_check.py")?;
-        Ok(String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .replace("iac-check: ", ""))
-    });
+    let (result, seconds) = timed(|| iac::run(root));
     steps.push(Step {
         number: 1,
         plan: "`terraform apply` in a sandbox AWS account",

@@ -77,6 +77,11 @@ impl RemoteJob {
     }
 }
 
+fn encode(job: &RemoteJob) -> Result<Vec<u8>> {
+    serde_json::to_vec(job)
+        .map_err(|e| Error::Invalid(format!("cannot encode job {}: {e}", job.record.id)))
+}
+
 fn job_key(id: &str) -> String {
     format!("{JOBS}/{id}.json")
 }
@@ -98,8 +103,7 @@ pub async fn submit(loc: &Location, job: &RemoteJob, original: Option<Bytes>) ->
             .put(&loc.path(&key), PutPayload::from(bytes))
             .await?;
     }
-    let body = serde_json::to_vec(job)
-        .map_err(|e| Error::Invalid(format!("cannot encode job {}: {e}", job.record.id)))?;
+    let body = encode(job)?;
     loc.store
         .put_opts(
             &loc.path(&job_key(&job.record.id)),
@@ -147,8 +151,7 @@ pub async fn job(loc: &Location, id: &str) -> Result<Option<RemoteJob>> {
 
 /// Rewrite a job's record (the worker only).
 pub async fn update(loc: &Location, job: &RemoteJob) -> Result<()> {
-    let body = serde_json::to_vec(job)
-        .map_err(|e| Error::Invalid(format!("cannot encode job {}: {e}", job.record.id)))?;
+    let body = encode(job)?;
     loc.store
         .put(&loc.path(&job_key(&job.record.id)), PutPayload::from(body))
         .await?;

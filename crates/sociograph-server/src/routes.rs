@@ -11,7 +11,8 @@ use axum::{Json, Router, middleware};
 use serde::{Deserialize, Serialize};
 use sociograph_core::retrieve::SearchResult;
 use sociograph_core::types::{DocumentId, Mode, Query as SearchQuery, TopK};
-use sociograph_store::{DocumentRecord, EntityRecord, JobRecord, JobStatus, RelationRecord};
+use sociograph_store::{DocumentRecord, EntityRecord, JobRecord, JobStatus, RelationRecord, Store};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorBody};
@@ -453,11 +454,7 @@ pub async fn upload_documents(
             let mut accepted = Vec::with_capacity(prepared.len());
             for (prepared, bytes) in prepared {
                 let document_id = prepared.id.to_string();
-                let known = {
-                    let (store, id) = (store.clone(), document_id.clone());
-                    blocking(move || Ok(store.document(&id)?.is_some())).await?
-                };
-                if known {
+                if has_document(&store, &document_id).await? {
                     accepted.push(Accepted { document_id, job_id: None, filename: prepared.filename, duplicate: true });
                     continue;
                 }
@@ -573,11 +570,7 @@ pub async fn delete_document(
     let services = state.services()?;
     let store = services.store.clone();
     if let Writes::Remote(location) = services.jobs.clone() {
-        let known = {
-            let (store, id) = (store.clone(), id.to_string());
-            blocking(move || Ok(store.document(&id)?.is_some())).await?
-        };
-        if !known {
+        if !has_document(&store, id.as_str()).await? {
             return Err(ApiError::NotFound(format!("no document {id}")));
         }
         let job_id = new_job_id();
@@ -642,6 +635,12 @@ pub async fn get_job(
             .ok_or_else(|| ApiError::NotFound(format!("no job {id}")))
     })
     .await
+}
+
+/// Whether the served store holds document `id` (off the async threads).
+async fn has_document(store: &Arc<Store>, id: &str) -> Result<bool, ApiError> {
+    let (store, id) = (store.clone(), id.to_owned());
+    blocking(move || Ok(store.document(&id)?.is_some())).await
 }
 
 fn new_job_id() -> String {
